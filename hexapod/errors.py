@@ -1,0 +1,85 @@
+"""Exceptions raised by hexapod.
+
+Every error the library raises on purpose is a :class:`HexapodError`. The command line maps
+them to exit codes (contract section 5):
+
+* :class:`InputError`, :class:`CaseError`, :class:`CatalogueError` -- bad input, exit code 2;
+* :class:`GeometryError` (and its subclasses) and :class:`PlanError` -- the case cannot be
+  planned safely, exit code 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class HexapodError(Exception):
+    """Base class of every error hexapod raises on purpose."""
+
+
+class InputError(HexapodError, ValueError):
+    """An argument has the wrong shape, a non-finite value or a value outside its domain."""
+
+
+class KeyPathError(InputError):
+    """Bad input at a key path of a file (case file or hardware catalogue).
+
+    Parameters
+    ----------
+    path : str
+        Dotted key path, e.g. ``"deformity.ap_angulation_dir"``.
+    message : str
+        What is wrong and what is allowed.
+    source : str, optional
+        The file the key was read from.
+    """
+
+    kind = "input"
+
+    def __init__(self, path: str, message: str, source: str | None = None) -> None:
+        self.path = path
+        self.message = message
+        self.source = source
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{self.kind} key '{path}': {message}" if path else
+                         f"{where}{message}")
+
+
+class CaseError(KeyPathError):
+    """A case file is invalid: names the key path, the value and what is allowed."""
+
+    kind = "case"
+
+
+class CatalogueError(KeyPathError):
+    """A hardware catalogue is invalid: names the key path and what is allowed."""
+
+    kind = "catalogue"
+
+
+class GeometryError(HexapodError):
+    """A frame cannot take the requested pose or lengths."""
+
+
+class ConvergenceError(GeometryError):
+    """Forward kinematics did not converge (lengths that no assembly of the frame reaches,
+    or a start guess on the wrong side of a singularity)."""
+
+
+class SingularFrameError(GeometryError):
+    """The frame is at or near a singular configuration (Jacobian badly conditioned)."""
+
+
+class PlanError(HexapodError):
+    """The case cannot be planned safely; ``reasons`` lists every reason found.
+
+    Parameters
+    ----------
+    reasons : sequence of str
+        One sentence per problem, naming the day, the strut and the value where they apply.
+    """
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = list(reasons)
+        super().__init__("the case cannot be planned safely:\n" +
+                         "\n".join(f"  - {r}" for r in self.reasons))

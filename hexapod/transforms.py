@@ -1,0 +1,267 @@
+"""Rigid transforms as 4x4 homogeneous matrices (maths core: numpy and scipy only).
+
+Conventions (see ``docs/conventions.md``):
+
+* A pose ``A_in_B`` is the 4x4 matrix that maps coordinates in frame A to frame B:
+  ``p_B = A_in_B @ p_A``.  Composition reads right to left:
+  ``A_in_C = B_in_C @ A_in_B``.
+* Every function accepts one pose ``(4, 4)`` or any batch ``(..., 4, 4)`` and broadcasts
+  like numpy.
+* Lengths are millimetres, angles radians.
+* A *twist* ``(rho, phi)`` is the logarithm of a pose: ``phi`` the rotation vector (axis times
+  angle, rad) and ``rho`` the translational part (mm), so ``pose = exp(twist)``. Raising a pose
+  to a real power ``s`` (:func:`power`) moves along the screw (SE(3) geodesic): every point
+  travels along a helix at constant speed, and ``power(T, 1) == T``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.spatial.transform import Rotation
+
+from hexapod.errors import InputError
+
+Array = NDArray[np.float64]
+
+_SMALL_ANGLE = 1e-4
+
+
+def check_transform(pose: ArrayLike, name: str = "pose", tolerance: float = 1e-6) -> Array:
+    """Validate one pose or a batch of poses and return it as a float array.
+
+    Parameters
+    ----------
+    pose : array_like, shape (..., 4, 4)
+        Homogeneous rigid transform(s).
+    name : str
+        Name used in the error message.
+    tolerance : float
+        Allowed deviation of ``R.T @ R`` from the identity and of ``det R`` from 1.
+
+    Returns
+    -------
+    ndarray, shape (..., 4, 4)
+
+    Raises
+    ------
+    InputError
+        Wrong shape, non-finite entries, a bottom row other than ``[0, 0, 0, 1]`` or a
+        rotation block that is not a proper rotation.
+    """
+    arr = np.asarray(pose, dtype=float)
+    if arr.ndim < 2 or arr.shape[-2:] != (4, 4):
+        raise InputError(f"{name} must have shape (..., 4, 4), got {arr.shape}")
+    flat = arr.reshape(-1, 16)
+    if not np.isfinite(flat).all():
+        raise InputError(f"{name} contains NaN or infinite values")
+    if (np.abs(flat[:, 12:15]).max(initial=0.0) > tolerance
+            or np.abs(flat[:, 15] - 1.0).max(initial=0.0) > tolerance):
+        raise InputError(f"{name}: bottom row must be [0, 0, 0, 1]")
+    rows = (flat[:, 0:3], flat[:, 4:7], flat[:, 8:11])
+    worst = 0.0
+    for i in range(3):
+        for j in range(i, 3):
+            dot = np.einsum("ni,ni->n", rows[i], rows[j])
+            worst = max(worst, float(np.abs(dot - (1.0 if i == j else 0.0)).max(initial=0.0)))
+    if worst > tolerance:
+        raise InputError(f"{name}: rotation block is not orthonormal (error {worst:.3g})")
+    det = np.einsum("ni,ni->n", rows[0], np.cross(rows[1], rows[2]))
+    if det.size and float(det.min()) < 0:
+        raise InputError(f"{name}: rotation block has determinant -1 (a reflection)")
+    return arr
+
+
+def check_points(points: ArrayLike, name: str = "points", count: int | None = None) -> Array:
+    """Validate an array of 3-D points ``(..., 3)`` (or exactly ``(count, 3)``)."""
+    arr = np.asarray(points, dtype=float)
+    if count is not None and arr.shape != (count, 3):
+        raise InputError(f"{name} must have shape ({count}, 3), got {arr.shape}")
+    if arr.ndim < 1 or arr.shape[-1] != 3:
+        raise InputError(f"{name} must have shape (..., 3), got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def skew(vector: ArrayLike) -> Array:
+    """Cross-product matrix ``[v]x`` of ``(..., 3)`` vectors, shape ``(..., 3, 3)``."""
+    v = np.asarray(vector, dtype=float)
+    out = np.zeros((*v.shape[:-1], 3, 3))
+    out[..., 0, 1] = -v[..., 2]
+    out[..., 0, 2] = v[..., 1]
+    out[..., 1, 0] = v[..., 2]
+    out[..., 1, 2] = -v[..., 0]
+    out[..., 2, 0] = -v[..., 1]
+    out[..., 2, 1] = v[..., 0]
+    return out
+
+
+def _series_coefficients(angle: Array) -> tuple[Array, Array, Array]:
+    """``sin x / x``, ``(1 - cos x) / x**2``, ``(x - sin x) / x**3``, stable near 0."""
+    small = angle < _SMALL_ANGLE
+    x = np.where(small, 1.0, angle)
+    x2 = angle * angle
+    a = np.where(small, 1.0 - x2 / 6.0, np.sin(x) / x)
+    b = np.where(small, 0.5 - x2 / 24.0, (1.0 - np.cos(x)) / (x * x))
+    c = np.where(small, 1.0 / 6.0 - x2 / 120.0, (x - np.sin(x)) / (x * x * x))
+    return a, b, c
+
+
+def rotation_from_rotvec(rotvec: ArrayLike) -> Array:
+    """Rotation matrices ``(..., 3, 3)`` from rotation vectors ``(..., 3)`` (rad), Rodrigues."""
+    phi = np.asarray(rotvec, dtype=float)
+    angle = np.linalg.norm(phi, axis=-1)
+    a, b, _ = _series_coefficients(angle)
+    k = skew(phi)
+    return np.eye(3) + a[..., None, None] * k + b[..., None, None] * (k @ k)
+
+
+def rotvec_from_rotation(rotation: ArrayLike) -> Array:
+    """Rotation vectors ``(..., 3)`` (rad, angle in [0, pi]) from matrices ``(..., 3, 3)``."""
+    rot = np.asarray(rotation, dtype=float)
+    flat = rot.reshape(-1, 3, 3)
+    rv = Rotation.from_matrix(flat).as_rotvec()
+    return np.asarray(rv, dtype=float).reshape(*rot.shape[:-2], 3)
+
+
+def rotation_about_axis(axis: ArrayLike, angle: ArrayLike) -> Array:
+    """Rotation by ``angle`` (rad, right-handed) about the unit direction ``axis``."""
+    ax = np.asarray(axis, dtype=float)
+    norm = np.linalg.norm(ax, axis=-1, keepdims=True)
+    if np.any(norm == 0):
+        raise InputError("rotation axis must be non-zero")
+    return rotation_from_rotvec(ax / norm * np.asarray(angle, dtype=float)[..., None])
+
+
+def rotation_z(angle: ArrayLike) -> Array:
+    """Rotation about +z by ``angle`` (rad), shape ``(..., 3, 3)``."""
+    a = np.asarray(angle, dtype=float)
+    c, s = np.cos(a), np.sin(a)
+    out = np.zeros((*a.shape, 3, 3))
+    out[..., 0, 0] = c
+    out[..., 0, 1] = -s
+    out[..., 1, 0] = s
+    out[..., 1, 1] = c
+    out[..., 2, 2] = 1.0
+    return out
+
+
+def from_rotation_translation(
+    rotation: ArrayLike | None = None, translation: ArrayLike | None = None
+) -> Array:
+    """Pose(s) ``(..., 4, 4)`` from a rotation ``(..., 3, 3)`` and a translation ``(..., 3)``."""
+    rot = np.eye(3) if rotation is None else np.asarray(rotation, dtype=float)
+    trans = np.zeros(3) if translation is None else np.asarray(translation, dtype=float)
+    batch = np.broadcast_shapes(rot.shape[:-2], trans.shape[:-1])
+    out = np.zeros((*batch, 4, 4))
+    out[..., :3, :3] = rot
+    out[..., :3, 3] = trans
+    out[..., 3, 3] = 1.0
+    return out
+
+
+def from_translation(translation: ArrayLike) -> Array:
+    """Pure translation(s) (mm)."""
+    return from_rotation_translation(None, translation)
+
+
+def invert(pose: ArrayLike) -> Array:
+    """Inverse of rigid transform(s): ``B_in_A`` from ``A_in_B``."""
+    t = np.asarray(pose, dtype=float)
+    rot_t = np.swapaxes(t[..., :3, :3], -1, -2)
+    return from_rotation_translation(rot_t, -(rot_t @ t[..., :3, 3, None])[..., 0])
+
+
+def apply(pose: ArrayLike, points: ArrayLike) -> Array:
+    """Apply pose(s) ``(..., 4, 4)`` to points ``(..., 3)``; both broadcast."""
+    t = np.asarray(pose, dtype=float)
+    p = np.asarray(points, dtype=float)
+    return (t[..., :3, :3] @ p[..., None])[..., 0] + t[..., :3, 3]
+
+
+def log(pose: ArrayLike) -> tuple[Array, Array]:
+    """Twist ``(rho, phi)`` of pose(s): ``pose == exp(rho, phi)``.
+
+    Returns
+    -------
+    rho : ndarray, shape (..., 3)
+        Translational part (mm): the velocity of the frame origin's image at ``s = 0`` for
+        the path ``power(pose, s)``.
+    phi : ndarray, shape (..., 3)
+        Rotation vector (rad), angle in [0, pi].
+    """
+    t = np.asarray(pose, dtype=float)
+    phi = rotvec_from_rotation(t[..., :3, :3])
+    angle = np.linalg.norm(phi, axis=-1)
+    a, b, _ = _series_coefficients(angle)
+    small = angle < _SMALL_ANGLE
+    safe = np.where(small, 1.0, angle)
+    d = np.where(small, 1.0 / 12.0 + angle**2 / 720.0,
+                 (1.0 - a / (2.0 * np.where(small, 1.0, b))) / (safe * safe))
+    k = skew(phi)
+    v_inv = np.eye(3) - 0.5 * k + d[..., None, None] * (k @ k)
+    rho = (v_inv @ t[..., :3, 3, None])[..., 0]
+    return rho, phi
+
+
+def exp(rho: ArrayLike, phi: ArrayLike) -> Array:
+    """Pose(s) from twist(s) ``(rho, phi)``, the inverse of :func:`log`."""
+    rho_a = np.asarray(rho, dtype=float)
+    phi_a = np.asarray(phi, dtype=float)
+    angle = np.linalg.norm(phi_a, axis=-1)
+    _, b, c = _series_coefficients(angle)
+    k = skew(phi_a)
+    v = np.eye(3) + b[..., None, None] * k + c[..., None, None] * (k @ k)
+    return from_rotation_translation(rotation_from_rotvec(phi_a), (v @ rho_a[..., None])[..., 0])
+
+
+def power(pose: ArrayLike, fraction: ArrayLike) -> Array:
+    """Screw interpolation ``pose ** fraction`` along the SE(3) geodesic.
+
+    Parameters
+    ----------
+    pose : array_like, shape (4, 4) or (..., 4, 4)
+        The whole motion.
+    fraction : array_like
+        Path parameter(s) ``s``; 0 gives the identity, 1 the pose itself. Broadcast against
+        the batch shape of ``pose``.
+
+    Returns
+    -------
+    ndarray, shape (broadcast(pose batch, fraction), 4, 4)
+    """
+    rho, phi = log(pose)
+    s = np.asarray(fraction, dtype=float)[..., None]
+    return exp(rho * s, phi * s)
+
+
+def point_path_length(pose: ArrayLike, points: ArrayLike) -> Array:
+    """Length (mm) of the helix each point travels under ``power(pose, s)``, ``s`` in [0, 1].
+
+    Along a screw motion every point moves at constant speed ``|rho + phi x p|``; for a point at
+    distance ``r`` from the screw axis that is ``sqrt((r * theta)**2 + d**2)`` with ``theta`` the
+    rotation angle and ``d`` the translation along the axis.
+
+    Parameters
+    ----------
+    pose : array_like, shape (..., 4, 4)
+        The motion, expressed in the frame of ``points``.
+    points : array_like, shape (..., 3)
+        Start positions (mm).
+    """
+    rho, phi = log(pose)
+    p = np.asarray(points, dtype=float)
+    return np.linalg.norm(rho + np.cross(phi, p), axis=-1)
+
+
+def rotation_angle(pose_or_rotation: ArrayLike) -> Array:
+    """Rotation angle (rad, in [0, pi]) of poses ``(..., 4, 4)`` or rotations ``(..., 3, 3)``."""
+    m = np.asarray(pose_or_rotation, dtype=float)
+    rot = m[..., :3, :3]
+    cos = (np.trace(rot, axis1=-2, axis2=-1) - 1.0) / 2.0
+    # arccos is ill-conditioned near 0: use the antisymmetric part as well.
+    sin = 0.5 * np.linalg.norm(
+        np.stack([rot[..., 2, 1] - rot[..., 1, 2], rot[..., 0, 2] - rot[..., 2, 0],
+                  rot[..., 1, 0] - rot[..., 0, 1]], axis=-1), axis=-1)
+    return np.arctan2(sin, np.clip(cos, -1.0, 1.0))

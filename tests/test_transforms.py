@@ -1,0 +1,107 @@
+"""Algebraic laws of the pose helpers, over random and near-identity inputs and batch shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.spatial.transform import RigidTransform, Rotation
+
+from hexapod import transforms as tf
+from hexapod.errors import InputError
+
+SHAPES = [(), (1,), (3, 1, 2)]
+
+
+def _random(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
+    rv = rng.normal(size=(*shape, 3)) * scale
+    t = rng.normal(size=(*shape, 3)) * 50 * scale
+    return tf.from_rotation_translation(tf.rotation_from_rotvec(rv), t)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("scale", [1.0, 1e-7])
+def test_exp_log_round_trip(shape: tuple[int, ...], scale: float) -> None:
+    rng = np.random.default_rng(1)
+    pose = _random(rng, shape, scale)
+    rho, phi = tf.log(pose)
+    assert rho.shape == (*shape, 3)
+    np.testing.assert_allclose(tf.exp(rho, phi), pose, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_inverse_composes_to_identity(shape: tuple[int, ...]) -> None:
+    pose = _random(np.random.default_rng(2), shape)
+    np.testing.assert_allclose(pose @ tf.invert(pose), np.broadcast_to(np.eye(4), pose.shape),
+                               atol=1e-12)
+
+
+def test_power_endpoints_and_additivity() -> None:
+    pose = _random(np.random.default_rng(3), (5,))
+    np.testing.assert_allclose(tf.power(pose, 0.0), np.broadcast_to(np.eye(4), pose.shape),
+                               atol=1e-12)
+    np.testing.assert_allclose(tf.power(pose, 1.0), pose, atol=1e-10)
+    # one-parameter subgroup: T^a T^b = T^(a+b)
+    np.testing.assert_allclose(tf.power(pose, 0.3) @ tf.power(pose, 0.45), tf.power(pose, 0.75),
+                               atol=1e-10)
+
+
+def test_power_matches_scipy_rigid_transform() -> None:
+    rng = np.random.default_rng(4)
+    pose = _random(rng, (20,), scale=0.5)  # angles well below pi, where the log is unique
+    for s in (0.1, 0.5, 0.9):
+        expected = (RigidTransform.from_matrix(pose) ** s).as_matrix()
+        # scipy's power is accurate to ~1e-7 here (its 10th power misses T by 5e-7) ...
+        np.testing.assert_allclose(tf.power(pose, s), expected, atol=2e-6)
+    # ... ours to rounding: (T ** 0.1) ** 10 == T
+    tenth = tf.power(pose, 0.1)
+    np.testing.assert_allclose(np.linalg.matrix_power(tenth, 10), pose, atol=1e-11)
+
+
+def test_point_path_length_is_helix_length() -> None:
+    # rotation of 30 deg about an axis through q along z, plus 4 mm along the axis
+    q = np.array([10.0, -5.0, 0.0])
+    theta = np.radians(30)
+    rot = tf.from_rotation_translation(tf.rotation_z(theta))
+    pose = tf.from_translation(q + [0, 0, 4.0]) @ rot @ tf.from_translation(-q)
+    point = np.array([30.0, -5.0, 7.0])  # 20 mm from the axis
+    expected = np.hypot(20.0 * theta, 4.0)
+    assert tf.point_path_length(pose, point) == pytest.approx(expected, rel=1e-12)
+    # and numerically: sum of small chords along the path
+    s = np.linspace(0, 1, 20001)
+    pts = tf.apply(tf.power(pose, s), point)
+    chord = np.sum(np.linalg.norm(np.diff(pts, axis=0), axis=1))
+    assert chord == pytest.approx(expected, rel=1e-7)
+
+
+def test_rotation_angle_small_and_large() -> None:
+    for angle in (1e-9, 1e-4, 0.5, 3.0, np.pi):
+        rot = tf.rotation_about_axis([1.0, 2.0, 3.0], angle)
+        assert tf.rotation_angle(rot) == pytest.approx(angle, rel=1e-9, abs=1e-15)
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float64, 3, elements=st.floats(-3.1, 3.1)),
+       arrays(np.float64, 3, elements=st.floats(-200, 200)))
+def test_rotvec_round_trip_property(rotvec: np.ndarray, trans: np.ndarray) -> None:
+    if np.linalg.norm(rotvec) > 3.1:
+        rotvec = rotvec / np.linalg.norm(rotvec) * 3.1
+    rot = tf.rotation_from_rotvec(rotvec)
+    np.testing.assert_allclose(rot, Rotation.from_rotvec(rotvec).as_matrix(), atol=1e-12)
+    pose = tf.from_rotation_translation(rot, trans)
+    tf.check_transform(pose)
+    np.testing.assert_allclose(tf.exp(*tf.log(pose)), pose, atol=1e-9)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.eye(3), "shape"),
+    (np.full((4, 4), np.nan), "NaN"),
+    (np.diag([1.0, 1.0, -1.0, 1.0]), "reflection"),
+    (np.diag([2.0, 1.0, 1.0, 1.0]), "orthonormal"),
+    (np.vstack([np.eye(4)[:3], [1, 0, 0, 1]]), "bottom row"),
+])
+def test_check_transform_rejects(bad: np.ndarray, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        tf.check_transform(bad)
