@@ -307,7 +307,7 @@ def stage_plan(stages: tuple[str, ...]) -> list[tuple[str, ...]]:
                              f"{', '.join(STAGE_COMPONENTS)}")
     if len(set(names)) != len(names):
         raise InputError(f"a component is named twice in stages {list(stages)}")
-    groups = [(n,) for n in names]
+    groups: list[tuple[str, ...]] = [(n,) for n in names]
     rest = tuple(c for c in STAGE_COMPONENTS if c not in names)
     if rest:
         groups.append(rest)
@@ -489,7 +489,7 @@ def describe_deformity(case: Case) -> list[str]:
     d = case.deformity
 
     def word(value: float, direction: str | None, unit: str) -> str:
-        return f"{value:.1f}{unit} {direction.replace('_', ' ')}" if value else f"0{unit}"
+        return f"{value:.1f}{unit} {(direction or '').replace('_', ' ')}" if value else f"0{unit}"
 
     true, plane = true_angulation(d.ap_angulation_deg, d.lat_angulation_deg)
     lines = [

@@ -309,8 +309,9 @@ def _infeasible_reasons(plan_input: PlanInput, lengths: Array, day: IntArray,
                 f"strut {strut + 1}: reading {lengths[j, strut]:.1f} mm on day {day[j]} is "
                 f"outside every strut size of '{cat.name}' ({lo[0]:g}-{hi[-1]:g} mm)")
         elif plan_input.case.frame.strut_sizes is not None:
-            reasons.append(f"strut {strut + 1}: the fitted {plan_input.case.frame.strut_sizes[strut]} "
-                           f"strut cannot reach the planned readings without a swap window")
+            fitted = plan_input.case.frame.strut_sizes[strut]
+            reasons.append(f"strut {strut + 1}: the fitted {fitted} strut cannot reach the "
+                           "planned readings, and no swap window lets another size take over")
         else:
             reasons.append(f"strut {strut + 1}: its readings jump past the overlap window "
                            "between two strut sizes, so no swap day exists")
@@ -415,13 +416,19 @@ def safety_checks(plan_input: PlanInput, poses: Array, readings: Array, lengths:
                                         value=float(values.reshape(len(mask), -1)[j, c]),
                                         count=int(np.unique(rows).size)))
 
-    change = np.abs(np.diff(lengths, axis=0))
-    change_read = np.abs(np.diff(readings, axis=0))
-    worst = np.maximum(change, change_read)
-    limit = float(lim.max_change_per_adjustment_mm)
-    first(worst > limit + _TOL,
-          "day {day}: strut {strut} changes {value:.2f} mm in one adjustment (limit "
-          f"{limit:g} mm; {{count}} adjustment(s) over it)", worst)
+    if plan_input.case.correction.method == "gradual":
+        # an acute correction is set by the surgeon in one step: no per-adjustment limit
+        change = np.abs(np.diff(lengths, axis=0))
+        change_read = np.abs(np.diff(readings, axis=0))
+        worst = np.maximum(change, change_read)
+        limit = float(lim.max_change_per_adjustment_mm)
+        later = day[1:]
+        rows, cols = np.nonzero(worst > limit + _TOL)
+        if rows.size:
+            j, c = int(rows[0]), int(cols[0])
+            problems.append(f"day {int(later[j])}: strut {c + 1} changes {worst[j, c]:.2f} mm "
+                            f"in one adjustment (limit {limit:g} mm; "
+                            f"{np.unique(rows).size} adjustment(s) over it)")
 
     jac, _ = kin._jacobian(geo.reference_joints, geo.moving_joints, poses)
     cond = kin._scaled_condition(jac, geo.reference_joints, geo.moving_joints, None)
@@ -568,11 +575,17 @@ def plan(plan_input: PlanInput) -> Plan:
     first_day = settings.first_day
     dates = tuple(settings.start_date if d == 0 else first_day + dt.timedelta(days=int(d) - 1)
                   for d in day)
-    clock = adjustment_times(1 if settings.method == "acute" else settings.adjustments_per_day)
+    clock = ("",) if settings.method == "acute" else adjustment_times(
+        settings.adjustments_per_day)
     times = tuple("" if a == 0 else clock[int(a) - 1] for a in adjustment)
     notes = list(plan_input.notes)
     if settings.method == "acute":
         notes.append("acute: the whole correction in one step; the rate does not apply")
+    if (len(plan_input.structure_names) and settings.method == "gradual"
+            and report.cortex_max_mm_per_day > settings.rate_mm_per_day + 1e-9):
+        notes.append(f"the structures at risk set the pace; the cortex at the osteotomy (bone "
+                     f"radius {settings.bone_radius_mm:g} mm) moves up to "
+                     f"{report.cortex_max_mm_per_day:.2f} mm/day")
     per_adj = float(np.max(np.abs(np.diff(lengths, axis=0)), initial=0.0))
     if settings.method == "gradual" and len(day) > 1 and per_adj < float(np.min(inc)) - _TOL:
         notes.append(f"each adjustment changes a strut by at most {per_adj:.2f} mm, less than "

@@ -24,7 +24,7 @@ def _data() -> dict[str, Any]:
 def test_tsf_like_matches_domain_notes() -> None:
     cat = load_catalogue("tsf-like")
     assert [s.name for s in cat.strut_sizes] == ["x-short", "short", "medium", "long"]
-    lo, hi, inc, off = cat.range_table()
+    lo, hi, _, off = cat.range_table()
     np.testing.assert_array_equal(lo, [75, 90, 116, 169])
     np.testing.assert_array_equal(hi, [96, 125, 178, 289])
     np.testing.assert_array_equal(off, 0.0)
@@ -82,8 +82,10 @@ def _mutate(path: list[Any], value: Any = None, delete: bool = False) -> dict[st
 
 @pytest.mark.parametrize("path, value, delete, match", [
     (["limits"], None, True, "limits.*missing"),
-    (["rings", 0, "size_mm"], {"value": -5, "provenance": "weak"}, False, r"rings\[0\].size_mm.value.*> 0"),
-    (["rings", 0, "size_mm"], {"value": 130, "provenance": "guess"}, False, "provenance.*not one of"),
+    (["rings", 0, "size_mm"], {"value": -5, "provenance": "weak"}, False,
+     r"rings\[0\].size_mm.value.*> 0"),
+    (["rings", 0, "size_mm"], {"value": 130, "provenance": "guess"}, False,
+     "provenance.*not one of"),
     (["ring_defaults", "joint_radius_offset_mm"], {"value": -200, "provenance": "weak"}, False,
      "joint radius of"),
     (["strut_sizes", 1, "max_reading_mm"], {"value": 80, "provenance": "weak"}, False,

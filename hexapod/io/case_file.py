@@ -276,15 +276,15 @@ def parse_case(data: Any, source: str | None = None) -> Case:
         if not isinstance(sar, dict):
             raise r.fail(f"structures_at_risk[{i}]", "must be a table")
         r.no_unknown(sar, _SECTIONS["structures_at_risk"], path)
-        name = sar.get("name")
-        if not isinstance(name, str) or not name.strip():
+        sar_name = sar.get("name")
+        if not isinstance(sar_name, str) or not sar_name.strip():
             raise r.fail(f"{path}name", "missing (required): say what the structure is")
         vals: dict[str, Any] = {}
         for axis in ("ap", "lat", "axial"):
             value, direction = r.magnitude(sar, axis, "mm", path, axis)
             vals[f"{axis}_mm"] = value
             vals[f"{axis}_dir"] = direction if value else None
-        sars.append(StructureAtRisk(name=name, **vals))
+        sars.append(StructureAtRisk(name=sar_name, **vals))
     names = [s.name for s in sars]
     if len(set(names)) != len(names):
         raise r.fail("structures_at_risk", f"names must be unique, got {names}")

@@ -1,0 +1,1 @@
+"""The ``hexapod`` command-line application (a thin layer over the :mod:`hexapod` library)."""

@@ -1,0 +1,327 @@
+"""The ``hexapod`` command line: parse, call the library, print, map errors to exit codes.
+
+Exit codes (contract section 5): 0 ok; 1 the case cannot be planned safely; 2 bad input or
+usage. Results go to stdout, messages to stderr; files are written atomically and never over an
+existing file without ``--force``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from hexapod import __version__
+from hexapod.errors import GeometryError, HexapodError, InputError, PlanError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class HexapodClickError(click.ClickException):
+    """A domain error shown as a clean message with the contract's exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def domain_errors(func: F) -> F:
+    """Turn library errors into clean messages: bad input exit 2, unsafe/impossible exit 1."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PlanError as exc:
+            raise HexapodClickError(str(exc), 1) from exc
+        except GeometryError as exc:
+            raise HexapodClickError(f"the case cannot be planned safely: {exc}", 1) from exc
+        except (InputError, HexapodError) as exc:
+            raise HexapodClickError(str(exc), 2) from exc
+    return wrapper  # type: ignore[return-value]
+
+
+def force_option(func: F) -> F:
+    return click.option("--force", is_flag=True,
+                        help="Replace output files that already exist.")(func)
+
+
+def case_argument(func: F) -> F:
+    return click.argument("case", type=click.Path(dir_okay=False, path_type=Path))(func)
+
+
+def hardware_options(func: F) -> F:
+    func = click.option("--reference", type=click.Choice(["proximal", "distal"]),
+                        default="proximal", show_default=True,
+                        help="The ring that stays still.")(func)
+    func = click.option("--distal-ring", type=float, required=True,
+                        help="Distal ring size (inner diameter, mm).")(func)
+    func = click.option("--proximal-ring", type=float, required=True,
+                        help="Proximal ring size (inner diameter, mm).")(func)
+    func = click.option("--hardware", default="tsf-like", show_default=True,
+                        help="Catalogue name or path of a catalogue file.")(func)
+    return func
+
+
+def _echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _load(case_path: Path) -> Any:
+    from hexapod.clinical import build_plan_input
+    from hexapod.io.case_file import read_case
+    from hexapod.io.catalogue_file import load_catalogue
+
+    case = read_case(case_path)
+    hardware = case.frame.hardware
+    if hardware not in ("tsf-like",) and not Path(hardware).is_absolute():
+        candidate = case_path.parent / hardware
+        if candidate.is_file():
+            hardware = str(candidate)
+    catalogue = load_catalogue(hardware)
+    return build_plan_input(case, catalogue)
+
+
+EPILOG_PLAN = """\b
+Examples:
+  hexapod plan sample_cases/right_tibia_chronic.toml
+  hexapod plan case.toml --format json -o plan.json
+  hexapod plan case.toml --sheet sheet.pdf --plots figures/
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hexapod")
+def main() -> None:
+    """Strut calculator for hexapod (Taylor-spatial-frame style) external fixators.
+
+    Plans a deformity correction about a virtual hinge, spreads it into daily strut
+    adjustments at a safe rate and prints the prescription. Check every hardware number
+    against your own frame (hexapod catalogue).
+    """
+
+
+@main.command(epilog=EPILOG_PLAN)
+@case_argument
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Prescription format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the prescription here instead of stdout.")
+@click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the patient sheet and surgeon summary (PDF) here.")
+@click.option("--plots", type=click.Path(file_okay=False, path_type=Path),
+              help="Write plots (PNG and PDF) into this folder (created if missing).")
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+              help="Paper size of the PDF sheet.")
+@force_option
+@domain_errors
+def plan(case: Path, fmt: str, output: Path | None, sheet: Path | None, plots: Path | None,
+         paper: str, force: bool) -> None:
+    """Plan the correction of CASE and print the prescription."""
+    from hexapod.io import outputs
+    from hexapod.planner import plan as make_plan
+    from hexapod.planner import suggest_neutral_strut
+
+    targets = [p for p in (output, sheet) if p is not None]
+    for target in targets:
+        if target.exists() and not force:
+            raise InputError(f"{target} exists; use --force to replace it")
+        if not target.parent.is_dir() and str(target.parent):
+            raise InputError(f"folder {target.parent} does not exist")
+    plan_input = _load(case)
+    result = make_plan(plan_input)
+    notes = []
+    suggestion = suggest_neutral_strut(plan_input, result)
+    if suggestion is not None:
+        reading, swaps = suggestion
+        mine = plan_input.case.frame.neutral_strut_mm
+        ours = result.summary()["swaps"]
+        if reading != mine and swaps < ours:  # type: ignore[operator]
+            notes.append(f"a neutral strut of {reading:g} mm needs {swaps} swap(s) "
+                         f"(this plan, {mine:g} mm: {ours})")
+    if fmt == "json":
+        text = outputs.plan_to_json(result)
+    elif fmt == "csv":
+        text = outputs.plan_to_csv(result)
+    else:
+        text = outputs.plan_to_table(result, notes)
+    if output is not None:
+        outputs.write_output(output, text, force)
+        _echo_err(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+    if sheet is not None:
+        from hexapod.io import sheets
+
+        sheets.write_sheet(result, sheet, paper=paper, force=force, progress=_echo_err)
+        _echo_err(f"wrote {sheet}")
+    if plots is not None:
+        from hexapod.io import plots as plotting
+
+        written = plotting.write_plots(result, plots, force=force)
+        _echo_err(f"wrote {len(written)} plot files to {plots}")
+
+
+@main.command()
+@case_argument
+@domain_errors
+def check(case: Path) -> None:
+    """Validate CASE and say in words what was understood.
+
+    \b
+    Example:
+      hexapod check sample_cases/left_tibia_chronic.toml
+    """
+    from hexapod.clinical import describe_deformity
+
+    plan_input = _load(case)
+    for line in describe_deformity(plan_input.case):
+        click.echo(line)
+    for note in plan_input.notes:
+        click.echo(note)
+    click.echo("case is valid")
+
+
+@main.command()
+@click.argument("output", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@force_option
+@domain_errors
+def new(output: Path | None, force: bool) -> None:
+    """Write a commented template case file to OUTPUT (or stdout).
+
+    \b
+    Example:
+      hexapod new my_case.toml
+    """
+    from hexapod.io.outputs import write_output
+
+    text = resources.files("hexapod").joinpath("data/template.toml").read_text("utf-8")
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_output(output, text, force)
+        _echo_err(f"wrote {output}; edit it, then: hexapod check {output}")
+
+
+@main.command()
+@click.argument("name", default="tsf-like")
+@domain_errors
+def catalogue(name: str) -> None:
+    """Show a hardware catalogue (NAME or path) with the provenance of every number.
+
+    \b
+    Example:
+      hexapod catalogue tsf-like
+    """
+    from hexapod.io.catalogue_file import load_catalogue
+
+    cat = load_catalogue(name)
+    click.echo(f"catalogue {cat.name}: {cat.description}")
+    click.echo("provenance: source = cited public source; weak = non-authoritative source; "
+               "unverified = believed, not confirmed; derived; default = project choice")
+    click.echo("CHECK EVERY NUMBER AGAINST YOUR OWN HARDWARE.")
+    rings = ", ".join(f"{r.diameter_mm:g} ({r.size_mm.provenance})" for r in cat.rings)
+    click.echo(f"rings (inner diameter, mm): {rings}")
+    for size in cat.strut_sizes:
+        click.echo(f"strut {size.name:<8} {size.min_mm:g}-{size.max_mm:g} mm "
+                   f"({size.min_reading_mm.provenance}), step {size.increment_mm:g} mm, "
+                   f"reading offset {size.offset_mm:g} mm")
+    click.echo("")
+    for key, q in cat.quantities():
+        click.echo(f"{key} = {q.value}  [{q.provenance}] {q.note}")
+    for warning in cat.warnings:
+        click.echo(f"warning: {warning}")
+
+
+@main.command()
+@case_argument
+@domain_errors
+def lengths(case: Path) -> None:
+    """Strut lengths and readings of CASE's frame at the start and at the target.
+
+    \b
+    Example:
+      hexapod lengths sample_cases/total_residual.toml
+    """
+    from hexapod import kinematics as kin
+
+    plan_input = _load(case)
+    geo = plan_input.geometry
+    colours = plan_input.catalogue.colour_names
+    click.echo("strut  colour   start (mm)  target (mm)")
+    start = kin.strut_lengths(geo.reference_joints, geo.moving_joints, plan_input.start_pose)
+    target = kin.strut_lengths(geo.reference_joints, geo.moving_joints, plan_input.target_pose)
+    for i in range(6):
+        click.echo(f"{i + 1:>5}  {colours[i]:<7}  {start[i]:>10.2f}  {target[i]:>11.2f}")
+    click.echo("joint-centre distances; readings = distance - the strut size's reading offset")
+
+
+@main.command()
+@hardware_options
+@click.option("--readings", type=float, nargs=6, required=True,
+              help="The six scale readings, struts 1..6 (mm).")
+@domain_errors
+def pose(hardware: str, proximal_ring: float, distal_ring: float, reference: str,
+         readings: tuple[float, ...]) -> None:
+    """Where the moving ring is, given six strut readings (forward kinematics).
+
+    \b
+    Example:
+      hexapod pose --proximal-ring 155 --distal-ring 155 --readings 150 152 149 151 150 150
+    """
+    import numpy as np
+
+    from hexapod import kinematics as kin
+    from hexapod.clinical import reading_to_length
+    from hexapod.io.catalogue_file import load_catalogue
+    from hexapod.io.outputs import pose_lines
+
+    cat = load_catalogue(hardware)
+    geo = cat.frame_geometry(proximal_ring, distal_ring, reference)  # type: ignore[arg-type]
+    lens = np.array([reading_to_length(cat, r) for r in readings])
+    solved = kin.solve_pose(geo.reference_joints, geo.moving_joints, lens,
+                            moving_side=geo.moving_side)
+    for line in pose_lines(solved, geo):
+        click.echo(line)
+
+
+@main.command()
+@case_argument
+@click.option("--mounting-sd", default="2mm,2deg", show_default=True,
+              help="Standard deviation of the mounting offsets (mm) and rotary offset (deg).")
+@click.option("--deformity-sd", default="1deg,1mm", show_default=True,
+              help="Standard deviation of the X-ray angulations (deg) and translations (mm).")
+@click.option("--rotation-sd", default=5.0, show_default=True, type=float,
+              help="Standard deviation of the clinically measured axial rotation (deg).")
+@click.option("--samples", default=20000, show_default=True, type=click.IntRange(100, 2_000_000),
+              help="Monte Carlo samples.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+@domain_errors
+def sensitivity(case: Path, mounting_sd: str, deformity_sd: str, rotation_sd: float,
+                samples: int, seed: int) -> None:
+    """Residual deformity to expect from measurement error in CASE's 13 parameters.
+
+    \b
+    Example:
+      hexapod sensitivity sample_cases/right_tibia_chronic.toml --samples 50000
+    """
+    from hexapod.sensitivity import Uncertainty, analyse, parse_sd_pair
+
+    from hexapod.io.outputs import sensitivity_lines
+
+    mm_sd, deg_sd = parse_sd_pair(mounting_sd, "mm", "deg", "--mounting-sd")
+    ang_sd, tr_sd = parse_sd_pair(deformity_sd, "deg", "mm", "--deformity-sd")
+    unc = Uncertainty(mounting_mm=mm_sd, mounting_deg=deg_sd, angulation_deg=ang_sd,
+                      translation_mm=tr_sd, rotation_deg=rotation_sd)
+    plan_input = _load(case)
+    result = analyse(plan_input, unc, samples=samples, seed=seed)
+    for line in sensitivity_lines(result):
+        click.echo(line)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""Plan outputs as text: the prescription table, CSV and JSON (contract section 4), and
+atomic file writing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hexapod.clinical import describe_deformity
+from hexapod.errors import InputError
+from hexapod.io.case_file import case_to_dict
+from hexapod.planner import Plan
+
+
+def _matrix(m: np.ndarray) -> list[list[float]]:
+    return [[float(v) for v in row] for row in m]
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The plan as the contract's JSON document (schema_version 1)."""
+    pi = plan.plan_input
+    sizes = plan.size_names
+    rows = []
+    for j in range(len(plan.day)):
+        rows.append({
+            "day": int(plan.day[j]),
+            "date": plan.dates[j].isoformat(),
+            "adjustment": int(plan.adjustment[j]),
+            "time": plan.times[j],
+            "stage": pi.stage_names[int(plan.stage[j])] if j else None,
+            "moving_ring_in_reference_ring": _matrix(plan.poses[j]),
+            "joint_lengths_mm": [float(v) for v in plan.joint_lengths_mm[j]],
+            "readings_mm": [float(v) for v in plan.readings_mm[j]],
+            "strut_sizes": sizes[j],
+            "swaps": [{"strut": s.strut, "from_size": s.from_size, "to_size": s.to_size,
+                       "reading_mm": s.reading_mm} for s in plan.swaps[j]],
+            "warnings": list(plan.warnings[j]),
+            "near_end": [bool(v) for v in plan.near_end[j]],
+            "deviation_mm": float(plan.deviation_mm[j]),
+            "deviation_deg": float(plan.deviation_deg[j]),
+        })
+    cat = pi.catalogue
+    return {
+        "schema_version": 1,
+        "case": case_to_dict(pi.case),
+        "geometry": {
+            "reference_joints_mm": _matrix(pi.geometry.reference_joints),
+            "moving_joints_mm": _matrix(pi.geometry.moving_joints),
+            "reference_ring_in_anatomy": _matrix(pi.reference_ring_in_anatomy),
+            "reference_ring": pi.reference,
+            "hardware": cat.name,
+            "strut_colours": list(cat.colour_names),
+        },
+        "deformity": {"distal_in_proximal": _matrix(pi.distal_in_proximal)},
+        "rows": rows,
+        "summary": plan.summary(),
+        "notes": list(plan.notes),
+    }
+
+
+def plan_to_json(plan: Plan) -> str:
+    return json.dumps(plan_to_dict(plan), indent=1) + "\n"
+
+
+CSV_FIELDS = ("date", "day", "adjustment", "time",
+              *(f"strut{i}_reading_mm" for i in range(1, 7)),
+              *(f"strut{i}_size" for i in range(1, 7)),
+              *(f"strut{i}_length_mm" for i in range(1, 7)),
+              "deviation_mm", "deviation_deg", "swaps", "warnings")
+
+
+def plan_to_csv(plan: Plan) -> str:
+    """One header row, then one row per adjustment (row 0 = the start)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    sizes = plan.size_names
+    for j in range(len(plan.day)):
+        writer.writerow([
+            plan.dates[j].isoformat(), int(plan.day[j]), int(plan.adjustment[j]), plan.times[j],
+            *(f"{v:g}" for v in plan.readings_mm[j]), *sizes[j],
+            *(f"{v:.6f}" for v in plan.joint_lengths_mm[j]),
+            f"{plan.deviation_mm[j]:.6f}", f"{plan.deviation_deg[j]:.6f}",
+            "; ".join(_swap_text(s) for s in plan.swaps[j]), "; ".join(plan.warnings[j]),
+        ])
+    return buf.getvalue()
+
+
+def _swap_text(swap: Any) -> str:
+    return (f"swap strut {swap.strut} {swap.from_size} -> {swap.to_size}, "
+            f"set {swap.reading_mm:g} mm")
+
+
+def _fmt_reading(value: float, near: bool) -> str:
+    return f"{value:g}{'*' if near else ''}"
+
+
+def summary_lines(plan: Plan) -> list[str]:
+    """Plain-language summary of a plan."""
+    s = plan.summary()
+    pi = plan.plan_input
+    c = pi.case.correction
+    lines = []
+    if c.method == "acute":
+        lines.append("acute correction in one step")
+    else:
+        lines.append(f"{s['days']} days of correction, {c.adjustments_per_day} adjustment(s) a "
+                     f"day, from {s['first_correction_date']} to {s['last_correction_date']}")
+        lines.append(f"rate {c.rate_mm_per_day:g} mm/day; fastest point: {s['pace_set_by']} at "
+                     f"{s['max_sar_mm_per_day']:.2f} mm/day")
+        if len(pi.stage_names) > 1:
+            lines.append("stages: " + ", ".join(
+                f"{n} ({d} days)" for n, d in zip(pi.stage_names, s["stage_days"],  # type: ignore[call-overload]
+                                                   strict=True)))
+    lines.append(f"true angulation {s['true_angle_deg']:.1f}°; strut swaps: {s['swaps']}")
+    lines.append(f"final residual after rounding: {s['final_residual_mm']:.2f} mm / "
+                 f"{s['final_residual_deg']:.2f}° (largest on any row "
+                 f"{s['max_rounding_deviation_mm']:.2f} mm)")
+    return lines
+
+
+def plan_to_table(plan: Plan, extra_notes: list[str] | None = None) -> str:
+    """The prescription as a fixed-width text table with a header and a summary."""
+    pi = plan.plan_input
+    cat = pi.catalogue
+    pat = pi.case.patient
+    out = []
+    who = ", ".join(x for x in (pat.name, pat.id) if x)
+    out.append(f"hexapod prescription{(' - ' + who) if who else ''}")
+    out += describe_deformity(pi.case)
+    out.append(f"frame: {pi.case.frame.proximal_ring_mm:g} mm proximal ring, "
+               f"{pi.case.frame.distal_ring_mm:g} mm distal ring, hardware '{cat.name}'")
+    out += summary_lines(plan)
+    out += [f"note: {n}" for n in (*plan.notes, *(extra_notes or []))]
+    out.append("")
+    colours = cat.colour_names
+    heads = [f"{i + 1} {colours[i]}" for i in range(6)]
+    width = max(9, *(len(h) for h in heads))
+    header = f"{'date':<10}  {'day':>5}  {'time':<5}  " + "  ".join(f"{h:>{width}}" for h in heads)
+    out.append(header + "  notes")
+    out.append("-" * (len(header) + 7))
+    sizes = plan.size_names
+    for j in range(len(plan.day)):
+        cells = "  ".join(f"{_fmt_reading(plan.readings_mm[j, i], plan.near_end[j, i]):>{width}}"
+                          for i in range(6))
+        notes = []
+        if j == 0:
+            notes.append("start: " + ", ".join(f"{i + 1} {sizes[0][i]}" for i in range(6)))
+        notes += [_swap_text(s) for s in plan.swaps[j]]
+        day = "start" if j == 0 else str(int(plan.day[j]))
+        out.append((f"{plan.dates[j].isoformat():<10}  {day:>5}  {plan.times[j]:<5}  {cells}  "
+                    + "; ".join(notes)).rstrip())
+    out.append("")
+    out.append("* reading within "
+               f"{float(cat.limits.near_end_margin_mm):g} mm of the end of its strut size")
+    return "\n".join(out) + "\n"
+
+
+def write_output(path: str | Path, writer: Callable[[Path], None] | str | bytes,
+                 force: bool = False) -> Path:
+    """Write a file atomically: to a temporary file beside it, then rename over.
+
+    Parameters
+    ----------
+    path : path of the output
+    writer : the text or bytes to write, or a callable that writes to the temporary path it is
+        given
+    force : replace an existing file
+
+    Raises
+    ------
+    InputError
+        The file exists and ``force`` is false, or its folder does not exist.
+    """
+    target = Path(path)
+    if target.exists() and not force:
+        raise InputError(f"{target} exists; use --force to replace it")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        if isinstance(writer, str):
+            tmp_path.write_text(writer, "utf-8")
+        elif isinstance(writer, bytes):
+            tmp_path.write_bytes(writer)
+        else:
+            writer(tmp_path)
+        os.chmod(tmp_path, 0o644)
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+    return target
+
+
+def pose_lines(moving_in_reference: np.ndarray, geometry: Any) -> list[str]:
+    """A ring pose in words: centre offset, projected tilts and twist, in the reference ring's
+    axes (+x right of the master tab when viewed from proximal, +y toward the tab, +z proximal)."""
+    from hexapod import transforms as tf
+
+    rot = moving_in_reference[:3, :3]
+    t = moving_in_reference[:3, 3]
+    axis = rot[:, 2]
+    tilt_x = np.degrees(np.arctan2(axis[0], axis[2]))
+    tilt_y = np.degrees(np.arctan2(axis[1], axis[2]))
+    # twist: rotation left after removing the smallest rotation that tilts +z onto the axis
+    cross = np.cross([0.0, 0.0, 1.0], axis)
+    sin = float(np.linalg.norm(cross))
+    swing = np.eye(3) if sin < 1e-15 else tf.rotation_about_axis(
+        cross / sin, np.arctan2(sin, axis[2]))
+    twist = swing.T @ rot
+    twist_deg = np.degrees(np.arctan2(twist[1, 0], twist[0, 0]))
+    moving = "distal" if geometry.reference == "proximal" else "proximal"
+    return [
+        f"{moving} (moving) ring centre in the {geometry.reference} ring frame: "
+        f"x {t[0]:+.2f} mm, y {t[1]:+.2f} mm, z {t[2]:+.2f} mm",
+        f"ring axis tilted {tilt_x:+.2f}° in the x-z plane and {tilt_y:+.2f}° in the y-z plane "
+        f"(true tilt {np.degrees(np.arccos(np.clip(axis[2], -1, 1))):.2f}°)",
+        f"twist about the ring axis {twist_deg:+.2f}° (counter-clockwise viewed from proximal)",
+        "moving_ring_in_reference_ring =",
+        *("  [" + ", ".join(f"{v:10.5f}" for v in row) + "]" for row in moving_in_reference),
+    ]

@@ -1,0 +1,219 @@
+"""Planner invariants on every sample case and on generated cases; known plans; refusals."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hexapod import kinematics as kin
+from hexapod import transforms as tf
+from hexapod.clinical import (
+    Case,
+    CorrectionSettings,
+    Deformity,
+    FrameSpec,
+    Mounting,
+    Patient,
+    StructureAtRisk,
+    build_plan_input,
+)
+from hexapod.errors import PlanError
+from hexapod.io.case_file import read_case
+from hexapod.io.catalogue_file import load_catalogue
+from hexapod.planner import Plan, adjustment_times, plan, suggest_neutral_strut
+
+SAMPLES = sorted(Path(__file__).parent.parent.glob("sample_cases/*.toml"))
+CATALOGUE = load_catalogue()
+
+
+def check_invariants(result: Plan) -> None:
+    """What must hold for every plan the program prints."""
+    pi = result.plan_input
+    cat = pi.catalogue
+    geo = pi.geometry
+    settings_ = pi.case.correction
+    n = len(result.day)
+    # row joint lengths are IK of the row pose
+    np.testing.assert_allclose(
+        result.joint_lengths_mm[1:],
+        kin.strut_lengths(geo.reference_joints, geo.moving_joints, result.poses[1:]), atol=1e-9)
+    # the last planned row is exactly the target
+    np.testing.assert_allclose(result.poses[-1], pi.target_pose, atol=1e-9)
+    # every reading inside its fitted size, on the size's scale step
+    lo, hi, inc, _ = cat.range_table()
+    idx = result.size_index
+    assert np.all(result.readings_mm >= lo[idx] - 1e-9)
+    assert np.all(result.readings_mm <= hi[idx] + 1e-9)
+    if pi.case.mode == "chronic":
+        steps = result.readings_mm / inc[idx]
+        np.testing.assert_allclose(steps, np.round(steps), atol=1e-9)
+    # verified by FK: every row's rounded readings within the bound, and the last row too
+    assert np.all(result.deviation_mm[1:] <= float(cat.limits.max_rounding_error_mm) + 1e-9)
+    assert np.all(result.deviation_deg[1:] <= float(cat.limits.max_rounding_error_deg) + 1e-9)
+    achieved = kin.strut_lengths(geo.reference_joints, geo.moving_joints, result.achieved_poses)
+    np.testing.assert_allclose(achieved, result.readings_mm + 0.0, atol=1e-8)
+    # counts and dates
+    if settings_.method == "gradual":
+        assert n == 1 + result.days * settings_.adjustments_per_day
+        for j in range(1, n):
+            offset = dt.timedelta(days=int(result.day[j]) - 1)
+            assert result.dates[j] == settings_.first_day + offset
+        assert list(result.adjustment[1:]) == list(
+            np.tile(np.arange(1, settings_.adjustments_per_day + 1), result.days))
+        # the rate is never exceeded at any pacing point, on any day (true helix length)
+        points = (pi.structure_points if len(pi.structure_names)
+                  else pi.corresponding_point[None])
+        mount = pi.reference_ring_in_anatomy
+        motion = mount @ result.poses @ tf.invert(pi.start_pose) @ tf.invert(mount)
+        for d in range(1, result.days + 1):
+            rows = np.nonzero(result.day == d)[0]
+            before = rows[0] - 1
+            travelled = np.zeros(len(points))
+            for j in range(before, rows[-1]):
+                step = motion[j + 1] @ tf.invert(motion[j])
+                travelled += tf.point_path_length(step, tf.apply(motion[j], points))
+            assert np.all(travelled <= settings_.rate_mm_per_day + 1e-9), (d, travelled)
+    # swaps happen inside the overlap of the two sizes
+    for j, swaps in enumerate(result.swaps):
+        for sw in swaps:
+            old = cat.strut_size(sw.from_size)
+            new = cat.strut_size(sw.to_size)
+            length = result.joint_lengths_mm[j, sw.strut - 1]
+            assert old.min_mm - 1e-9 <= length - old.offset_mm <= old.max_mm + 1e-9
+            assert new.min_mm - 1e-9 <= sw.reading_mm <= new.max_mm + 1e-9
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_sample_case_invariants(path: Path) -> None:
+    check_invariants(plan(build_plan_input(read_case(path), CATALOGUE)))
+
+
+def _case(deformity: Deformity, per_day: int = 4, rate: float = 1.0, neutral: float = 160,
+          **extra: object) -> Case:
+    return Case(mode="chronic", patient=Patient(side="right"),
+                frame=FrameSpec(155, 155, "proximal", neutral_strut_mm=neutral),
+                deformity=deformity,
+                mounting=Mounting(axial_offset_mm=80, axial_offset_dir="proximal"),
+                correction=CorrectionSettings(start_date=dt.date(2026, 12, 1),
+                                              adjustments_per_day=per_day, rate_mm_per_day=rate,
+                                              **extra))  # type: ignore[arg-type]
+
+
+def test_pure_lengthening_ten_days_forty_quarter_millimetres() -> None:
+    result = plan(build_plan_input(_case(Deformity(axial_translation_mm=10,
+                                                   axial_translation_dir="short")), CATALOGUE))
+    assert result.days == 10
+    assert len(result.day) - 1 == 40
+    ring_z = result.poses[:, 2, 3]
+    np.testing.assert_allclose(np.diff(ring_z), -0.25, atol=1e-12)
+    change = np.diff(result.joint_lengths_mm, axis=0)
+    assert np.ptp(change, axis=1).max() < 1e-9  # all six struts the same each time
+    assert result.summary()["pace_set_by"] == "corresponding point"
+    check_invariants(result)
+
+
+def test_rate_sets_days_from_structure_path() -> None:
+    sar = StructureAtRisk("nerve", ap_mm=40, ap_dir="lateral")
+    case = dataclasses.replace(
+        _case(Deformity(ap_angulation_deg=10, ap_angulation_dir="valgus")),
+        structures_at_risk=(sar,))
+    result = plan(build_plan_input(case, CATALOGUE))
+    # pure angulation about the hinge: a point 40 mm from it travels 40 mm * angle
+    path = 40.0 * np.radians(10.0)
+    assert result.days == int(np.ceil(path / 1.0))
+    assert result.pace.max_mm_per_day == pytest.approx(path / result.days)
+    check_invariants(result)
+
+
+def test_rounding_beats_naive_rounding() -> None:
+    case = read_case(SAMPLES[[p.stem for p in SAMPLES].index("right_tibia_chronic")])
+    pi = build_plan_input(case, CATALOGUE)
+    result = plan(pi)
+    geo = pi.geometry
+    naive = np.round(result.joint_lengths_mm)
+    naive_pose = kin.solve_pose(geo.reference_joints, geo.moving_joints, naive,
+                                guess=result.poses)
+    naive_err = np.linalg.norm(naive_pose[:, :3, 3] - result.poses[:, :3, 3], axis=1)
+    ours_err = np.linalg.norm(result.achieved_poses[:, :3, 3] - result.poses[:, :3, 3], axis=1)
+    assert ours_err.mean() <= naive_err.mean()
+    np.testing.assert_allclose(result.readings_mm[-1], 150.0)
+
+
+def test_swap_is_planned_inside_overlap() -> None:
+    case = read_case(SAMPLES[[p.stem for p in SAMPLES].index("staged_lengthen_first")])
+    result = plan(build_plan_input(case, CATALOGUE))
+    assert sum(len(s) for s in result.swaps) > 0
+    check_invariants(result)
+
+
+def test_impossible_case_refused_with_day_and_strut() -> None:
+    case = _case(Deformity(axial_translation_mm=30, axial_translation_dir="long"), neutral=280)
+    with pytest.raises(PlanError, match=r"strut \d: reading .* on day \d+ is outside every"):
+        plan(build_plan_input(case, CATALOGUE))
+
+
+def test_fast_change_per_adjustment_refused() -> None:
+    case = _case(Deformity(axial_translation_mm=20, axial_translation_dir="short"), per_day=1,
+                 rate=4.0)
+    with pytest.raises(PlanError, match=r"changes .* mm in one adjustment"):
+        plan(build_plan_input(case, CATALOGUE))
+
+
+def test_fitted_sizes_that_cannot_reach_are_refused() -> None:
+    case = read_case(SAMPLES[[p.stem for p in SAMPLES].index("total_residual")])
+    case = dataclasses.replace(case, frame=dataclasses.replace(
+        case.frame, strut_sizes=("long",) * 6))
+    with pytest.raises(PlanError, match="strut 1"):
+        plan(build_plan_input(case, CATALOGUE))
+
+
+def test_neutral_suggestion_needs_fewer_swaps() -> None:
+    case = read_case(SAMPLES[[p.stem for p in SAMPLES].index("staged_lengthen_first")])
+    pi = build_plan_input(case, CATALOGUE)
+    result = plan(pi)
+    suggestion = suggest_neutral_strut(pi, result)
+    assert suggestion is not None
+    reading, swaps = suggestion
+    assert swaps < result.summary()["swaps"]  # type: ignore[operator]
+    better = dataclasses.replace(case, frame=dataclasses.replace(case.frame,
+                                                                 neutral_strut_mm=reading))
+    assert plan(build_plan_input(better, CATALOGUE)).summary()["swaps"] == swaps
+
+
+def test_adjustment_times() -> None:
+    assert adjustment_times(1) == ("08:00",)
+    assert adjustment_times(4) == ("08:00", "12:00", "16:00", "20:00")
+    assert len(set(adjustment_times(6))) == 6
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.floats(0, 15), st.sampled_from(["varus", "valgus"]), st.floats(0, 10),
+       st.sampled_from(["apex_anterior", "apex_posterior"]), st.floats(0, 15),
+       st.sampled_from(["internal", "external"]), st.floats(0, 8),
+       st.sampled_from(["short", "long"]), st.integers(1, 6), st.sampled_from(["right", "left"]),
+       st.sampled_from(["proximal", "distal"]))
+def test_generated_cases_hold_invariants_or_are_refused(
+        ap: float, ap_dir: str, lat: float, lat_dir: str, rot: float, rot_dir: str, ax: float,
+        ax_dir: str, per_day: int, side: str, reference: str) -> None:
+    d = Deformity(ap_angulation_deg=ap, ap_angulation_dir=ap_dir, lat_angulation_deg=lat,
+                  lat_angulation_dir=lat_dir, axial_rotation_deg=rot, axial_rotation_dir=rot_dir,
+                  axial_translation_mm=ax, axial_translation_dir=ax_dir)
+    case = dataclasses.replace(
+        _case(d, per_day=per_day), patient=Patient(side=side),  # type: ignore[arg-type]
+        frame=FrameSpec(155, 155, reference, neutral_strut_mm=150),  # type: ignore[arg-type]
+        mounting=Mounting(axial_offset_mm=80,
+                          axial_offset_dir="proximal" if reference == "proximal" else "distal"),
+        structures_at_risk=(StructureAtRisk("nerve", ap_mm=20, ap_dir="lateral", axial_mm=20,
+                                            axial_dir="distal"),))
+    try:
+        result = plan(build_plan_input(case, CATALOGUE))
+    except PlanError as exc:
+        assert exc.reasons and all(isinstance(r, str) and r for r in exc.reasons)
+        return
+    check_invariants(result)
