@@ -263,7 +263,7 @@ def _size_dp(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: float
     """
     reading = lengths[..., None] - offsets  # (..., n, 6, S)
     inside = (reading >= lo - _TOL) & (reading <= hi + _TOL)
-    near = ((reading < lo + margin) | (reading > hi - margin)).astype(float)
+    near = ((reading <= lo + margin) | (reading >= hi - margin)).astype(float)
     n = lengths.shape[-2]
     sizes = len(lo)
     cost = np.where(inside[..., 0, :, :], near[..., 0, :, :], np.inf)
@@ -551,7 +551,7 @@ def plan(plan_input: PlanInput) -> Plan:
     swaps: list[tuple[Swap, ...]] = [()]
     warnings: list[tuple[str, ...]] = []
     lo_r, hi_r = lo[size_index], hi[size_index]
-    near = (readings < lo_r + margin - _TOL) | (readings > hi_r - margin + _TOL)
+    near = (readings <= lo_r + margin + _TOL) | (readings >= hi_r - margin - _TOL)
     for j in range(len(day)):
         if j:
             changed = np.nonzero(size_index[j] != size_index[j - 1])[0]

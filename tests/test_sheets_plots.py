@@ -1,0 +1,83 @@
+"""PDF sheets and plots: page count, the readings in the text, deterministic bytes, no
+overwriting; rendered through the command line as a user would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import main
+from hexapod.clinical import build_plan_input
+from hexapod.io import plots, sheets
+from hexapod.io.case_file import read_case
+from hexapod.io.catalogue_file import load_catalogue
+from hexapod.planner import plan
+
+pypdf = pytest.importorskip("pypdf")
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def staged_plan():  # type: ignore[no-untyped-def]
+    case = read_case(ROOT / "sample_cases/staged_lengthen_first.toml")
+    return plan(build_plan_input(case, load_catalogue()))
+
+
+def test_sheet_pages_text_and_determinism(staged_plan, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first = sheets.write_sheet(staged_plan, tmp_path / "a.pdf")
+    second = sheets.write_sheet(staged_plan, tmp_path / "b.pdf", paper="a4")
+    assert first.read_bytes() == second.read_bytes()
+    reader = pypdf.PdfReader(str(first))
+    expected_pages = 1 + len(sheets._paginate(staged_plan))
+    assert len(reader.pages) == expected_pages >= 3
+    summary = reader.pages[0].extract_text()
+    assert "Surgeon summary" in summary and "max_reading_mm" in summary
+    first_sheet = reader.pages[1].extract_text()
+    last_sheet = reader.pages[-1].extract_text()
+    for value in staged_plan.readings_mm[0]:
+        assert f"{value:g}" in first_sheet
+    for value in staged_plan.readings_mm[-1]:
+        assert f"{value:g}" in last_sheet
+    assert "Strut 1" in first_sheet and "RED" in first_sheet  # colour names, not only colours
+    assert "STRUT SWAP" in "".join(p.extract_text() for p in reader.pages)
+
+
+def test_letter_paper_size(staged_plan, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = sheets.write_sheet(staged_plan, tmp_path / "l.pdf", paper="letter")
+    box = pypdf.PdfReader(str(path)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+
+
+def test_sheet_not_overwritten(staged_plan, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "s.pdf"
+    target.write_text("mine")
+    with pytest.raises(Exception, match="--force"):
+        sheets.write_sheet(staged_plan, target)
+    assert target.read_text() == "mine"
+
+
+def test_plots_written_as_png_and_pdf(staged_plan, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    written = plots.write_plots(staged_plan, tmp_path / "figs")
+    names = sorted(p.name for p in written)
+    assert names == sorted(f"{n}.{e}" for n in plots.PLOTS for e in ("png", "pdf"))
+    for path in written:
+        head = path.read_bytes()[:8]
+        assert head.startswith(b"\x89PNG") or head.startswith(b"%PDF")
+    with pytest.raises(Exception, match="--force"):
+        plots.write_plots(staged_plan, tmp_path / "figs")
+
+
+def test_cli_sheet_and_plots(tmp_path: Path) -> None:
+    runner = CliRunner()
+    sheet = tmp_path / "sheet.pdf"
+    result = runner.invoke(main, ["plan", str(ROOT / "sample_cases/right_tibia_chronic.toml"),
+                                  "--sheet", str(sheet), "--plots", str(tmp_path / "p"),
+                                  "--paper", "letter"])
+    assert result.exit_code == 0, result.output
+    assert sheet.read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "p" / "xray.png").exists()
+    again = runner.invoke(main, ["plan", str(ROOT / "sample_cases/right_tibia_chronic.toml"),
+                                 "--sheet", str(sheet)])
+    assert again.exit_code == 2 and "--force" in again.output
