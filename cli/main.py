@@ -67,6 +67,24 @@ def hardware_options(func: F) -> F:
     return func
 
 
+def parse_sd_pair(text: str, first: str, second: str, option: str) -> tuple[float, float]:
+    """Parse ``"2mm,2deg"`` into two numbers in the units named (in that order)."""
+    parts = [p.strip().lower() for p in text.split(",")]
+    if len(parts) != 2:
+        raise InputError(f"{option} takes two values like 2{first},2{second}; got {text!r}")
+    values = []
+    for part, unit in zip(parts, (first, second), strict=True):
+        number = part.removesuffix(unit).removesuffix("°")
+        try:
+            value = float(number)
+        except ValueError:
+            raise InputError(f"{option}: {part!r} is not a number of {unit}") from None
+        if not value >= 0 or value != value or value == float("inf"):
+            raise InputError(f"{option}: {part!r} must be a finite number >= 0")
+        values.append(value)
+    return values[0], values[1]
+
+
 def _echo_err(message: str) -> None:
     click.echo(message, err=True)
 
@@ -300,27 +318,37 @@ def pose(hardware: str, proximal_ring: float, distal_ring: float, reference: str
 @click.option("--samples", default=20000, show_default=True, type=click.IntRange(100, 2_000_000),
               help="Monte Carlo samples.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the residual distribution and per-parameter chart (PNG or PDF).")
+@force_option
 @domain_errors
 def sensitivity(case: Path, mounting_sd: str, deformity_sd: str, rotation_sd: float,
-                samples: int, seed: int) -> None:
+                samples: int, seed: int, plot: Path | None, force: bool) -> None:
     """Residual deformity to expect from measurement error in CASE's 13 parameters.
 
     \b
     Example:
       hexapod sensitivity sample_cases/right_tibia_chronic.toml --samples 50000
     """
-    from hexapod.sensitivity import Uncertainty, analyse, parse_sd_pair
-
     from hexapod.io.outputs import sensitivity_lines
+    from hexapod.sensitivity import Uncertainty, analyse
 
     mm_sd, deg_sd = parse_sd_pair(mounting_sd, "mm", "deg", "--mounting-sd")
     ang_sd, tr_sd = parse_sd_pair(deformity_sd, "deg", "mm", "--deformity-sd")
     unc = Uncertainty(mounting_mm=mm_sd, mounting_deg=deg_sd, angulation_deg=ang_sd,
                       translation_mm=tr_sd, rotation_deg=rotation_sd)
     plan_input = _load(case)
+    if plot is not None and plot.exists() and not force:
+        raise InputError(f"{plot} exists; use --force to replace it")
     result = analyse(plan_input, unc, samples=samples, seed=seed)
     for line in sensitivity_lines(result):
         click.echo(line)
+    if plot is not None:
+        from hexapod.io.plots import save_figure
+        from hexapod.io.plots import sensitivity as sensitivity_figure
+
+        save_figure(sensitivity_figure(result), plot, force)
+        _echo_err(f"wrote {plot}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -231,3 +231,27 @@ def pose_lines(moving_in_reference: np.ndarray, geometry: Any) -> list[str]:
         "moving_ring_in_reference_ring =",
         *("  [" + ", ".join(f"{v:10.5f}" for v in row) + "]" for row in moving_in_reference),
     ]
+
+
+def sensitivity_lines(result: Any) -> list[str]:
+    """A sensitivity analysis in words and a one-at-a-time table."""
+    r = result
+    lines = [
+        f"residual deformity expected from measurement error ({r.samples} Monte Carlo samples; "
+        "linearised in brackets)",
+        f"  at the origin:            mean {r.origin_mc[0]:.2f} mm, 95% {r.origin_mc[1]:.2f} mm "
+        f"[{r.origin_lin[0]:.2f}, {r.origin_lin[1]:.2f}]",
+        f"  at the far end ({r.far_end_mm:g} mm): mean {r.far_end_mc[0]:.2f} mm, 95% "
+        f"{r.far_end_mc[1]:.2f} mm [{r.far_end_lin[0]:.2f}, {r.far_end_lin[1]:.2f}]",
+        f"  angle:                    mean {r.angle_mc[0]:.2f}°, 95% {r.angle_mc[1]:.2f}° "
+        f"[{r.angle_lin[0]:.2f}, {r.angle_lin[1]:.2f}]",
+        "largest share of the far-end residual: "
+        + ", ".join(f"{name} {100 * s:.0f}%" for name, s in r.share[:3]),
+        "",
+        "one at a time: a unit error (1 mm or 1°) in ... leaves a residual of",
+        f"  {'parameter':<42} {'origin mm':>10} {'far end mm':>11} {'angle °':>8}",
+    ]
+    for name, unit, origin, far, angle in r.one_at_a_time:
+        lines.append(f"  {name + ' (1 ' + unit + ')':<42} {origin:>10.2f} {far:>11.2f} "
+                     f"{angle:>8.2f}")
+    return lines

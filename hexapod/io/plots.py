@@ -212,13 +212,49 @@ def xray(plan: Plan) -> Figure:
     return fig
 
 
+def sensitivity(result: Any) -> Figure:
+    """Distribution of the far-end residual and each parameter's share of its variance."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 4.5))
+    ax = fig.add_subplot(1, 2, 1)
+    ax.hist(result.residual_far_samples, bins=60, color="steelblue", alpha=0.8)
+    ax.axvline(result.far_end_mc[1], color="red", linestyle="--",
+               label=f"95%: {result.far_end_mc[1]:.2f} mm")
+    ax.set_xlabel(f"residual at the far end ({result.far_end_mm:g} mm from the origin), mm")
+    ax.set_ylabel("samples")
+    ax.legend(fontsize=8)
+    ax.set_title("Monte Carlo residual")
+    ax2 = fig.add_subplot(1, 2, 2)
+    names = [n for n, _ in result.share][::-1]
+    shares = [100 * s for _, s in result.share][::-1]
+    ax2.barh(names, shares, color="darkorange")
+    ax2.set_xlabel("share of far-end residual variance (%)")
+    ax2.tick_params(axis="y", labelsize=8)
+    ax2.set_title("Which measurement matters")
+    fig.tight_layout()
+    return fig
+
+
 PLOTS = {"frame_3d": frame_3d, "strut_readings": strut_readings, "rate": rate, "xray": xray}
+
+
+def save_figure(fig: Figure, path: str | Path, force: bool = False) -> Path:
+    """Save one figure atomically; the format follows the suffix (png or pdf)."""
+    import io
+
+    target = Path(path)
+    ext = target.suffix.lower().lstrip(".")
+    if ext not in ("png", "pdf"):
+        raise InputError(f"{target}: plots are written as .png or .pdf")
+    buf = io.BytesIO()
+    fig.savefig(buf, format=ext, dpi=110,
+                metadata=METADATA if ext == "pdf" else {"Software": "hexapod"})
+    return write_output(target, buf.getvalue(), force)
 
 
 def write_plots(plan: Plan, folder: str | Path, force: bool = False) -> list[Path]:
     """Write every plot as PNG and PDF into ``folder`` (created if missing)."""
-    import io
-
     out = Path(folder)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} is not a folder")
@@ -230,9 +266,5 @@ def write_plots(plan: Plan, folder: str | Path, force: bool = False) -> list[Pat
     written = []
     for name, make in PLOTS.items():
         fig = make(plan)
-        for ext in ("png", "pdf"):
-            buf = io.BytesIO()
-            fig.savefig(buf, format=ext, dpi=110,
-                        metadata=METADATA if ext == "pdf" else {"Software": "hexapod"})
-            written.append(write_output(out / f"{name}.{ext}", buf.getvalue(), force=True))
+        written += [save_figure(fig, out / f"{name}.{ext}", force=True) for ext in ("png", "pdf")]
     return written

@@ -1,0 +1,304 @@
+"""Residual deformity from measurement error, before the frame is adjusted (maths core).
+
+The surgeon plans with *measured* parameters; the bone obeys the *true* ones. The struts move
+the moving ring by the planned motion ``G = target @ inv(start)`` (in the reference ring frame);
+the true mounting ``M*`` turns that into the fragment's motion ``M* G inv(M*)`` in the
+anatomical frame, applied to the true start pose ``X*`` of the moving fragment. The residual is
+the error ``E = inv(X_end) @ M* G inv(M*) @ X*`` of the moving fragment's final pose against the
+intended one (``X_end``): zero when every measurement is exact.
+
+Parameters with error (signed, in the anatomical frame, sign convention of the contract):
+the six deformity parameters, the four mounting parameters, and the strut readings (each of
+the six set with an independent error, at the start and at the end). The ring sizes come from
+the catalogue; the joint-circle radius behind them is hardware data, whose error is reported in
+the one-at-a-time table (exact forward kinematics) but not sampled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hexapod import kinematics as kin
+from hexapod import transforms as tf
+from hexapod.clinical import PlanInput, _signed, medial_sign
+from hexapod.errors import InputError
+from hexapod.geometry import FrameGeometry
+
+Array = NDArray[np.float64]
+
+#: Signed parameters, in order: name, unit, what + means.
+PARAMETERS: tuple[tuple[str, str, str], ...] = (
+    ("AP-view angulation", "deg", "varus"),
+    ("lateral-view angulation", "deg", "apex posterior"),
+    ("axial rotation", "deg", "internal"),
+    ("AP-view translation", "mm", "medial"),
+    ("lateral-view translation", "mm", "anterior"),
+    ("axial translation", "mm", "short"),
+    ("AP-view frame offset", "mm", "medial"),
+    ("lateral-view frame offset", "mm", "anterior"),
+    ("axial frame offset", "mm", "proximal"),
+    ("rotary frame offset", "deg", "medial"),
+)
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """Standard deviations of the measurement errors.
+
+    Defaults: X-ray angles ~1 deg and distances ~1-2 mm; axial rotation from the clinical
+    exam ~5 deg; strut readings 0.5 mm (half the 1 mm scale step).
+    """
+
+    angulation_deg: float = 1.0
+    translation_mm: float = 1.0
+    rotation_deg: float = 5.0
+    mounting_mm: float = 2.0
+    mounting_deg: float = 2.0
+    reading_mm: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not (np.isfinite(value) and value >= 0):
+                raise InputError(f"uncertainty {name} must be a finite number >= 0, got {value}")
+
+    def vector(self) -> Array:
+        """Standard deviation of each of :data:`PARAMETERS`."""
+        return np.array([self.angulation_deg, self.angulation_deg, self.rotation_deg,
+                         self.translation_mm, self.translation_mm, self.translation_mm,
+                         self.mounting_mm, self.mounting_mm, self.mounting_mm,
+                         self.mounting_deg])
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """Residuals at the origin (the corresponding point's target) and at the far end of the
+    moving fragment, by Monte Carlo and by the linearised propagation."""
+
+    samples: int
+    far_end_mm: float
+    origin_mc: tuple[float, float]  # mean, 95th percentile (mm)
+    far_end_mc: tuple[float, float]
+    angle_mc: tuple[float, float]  # degrees
+    origin_lin: tuple[float, float]
+    far_end_lin: tuple[float, float]
+    angle_lin: tuple[float, float]
+    share: tuple[tuple[str, float], ...]  # variance share at the far end, largest first
+    one_at_a_time: tuple[tuple[str, str, float, float, float], ...]  # name, unit, mm, mm, deg
+    residual_origin_samples: Array
+    residual_far_samples: Array
+
+
+def nominal_parameters(plan_input: PlanInput) -> Array:
+    """The case's measured parameters as signed numbers (see :data:`PARAMETERS`)."""
+    d = plan_input.case.deformity
+    m = plan_input.case.mounting
+    return np.array([
+        _signed(d.ap_angulation_deg, d.ap_angulation_dir, "ap_angulation", "varus"),
+        _signed(d.lat_angulation_deg, d.lat_angulation_dir, "lat_angulation", "apex_posterior"),
+        _signed(d.axial_rotation_deg, d.axial_rotation_dir, "axial_rotation", "internal"),
+        _signed(d.ap_translation_mm, d.ap_translation_dir, "ap_translation", "medial"),
+        _signed(d.lat_translation_mm, d.lat_translation_dir, "lat_translation", "anterior"),
+        _signed(d.axial_translation_mm, d.axial_translation_dir, "axial_translation", "short"),
+        _signed(m.ap_offset_mm, m.ap_offset_dir, "ap_offset", "medial"),
+        _signed(m.lat_offset_mm, m.lat_offset_dir, "lat_offset", "anterior"),
+        _signed(m.axial_offset_mm, m.axial_offset_dir, "axial_offset", "proximal"),
+        _signed(m.rotary_offset_deg, m.rotary_offset_dir, "rotary_offset", "medial"),
+    ])
+
+
+def fragment_and_mounting(params: Array, side: str, reference: str) -> tuple[Array, Array]:
+    """Batched: moving fragment's start pose in the anatomical frame, and the mounting, from
+    signed parameters ``(..., 10)``; the same construction as :mod:`hexapod.clinical`."""
+    m = medial_sign(side)
+    p = np.asarray(params, dtype=float)
+    ap, lat, rot = np.radians(p[..., 0]), np.radians(p[..., 1]), np.radians(p[..., 2])
+    axis = np.stack([m * np.tan(ap), np.tan(lat), -np.ones_like(ap)], axis=-1)
+    axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+    cross = np.cross(np.array([0.0, 0.0, -1.0]), axis)
+    sin = np.linalg.norm(cross, axis=-1)
+    angle = np.arctan2(sin, -axis[..., 2])
+    rotvec = np.where(sin[..., None] > 1e-15, cross / np.maximum(sin, 1e-300)[..., None], 0.0)
+    swing = tf.rotation_from_rotvec(rotvec * angle[..., None])
+    rotation = swing @ tf.rotation_z(-m * rot)
+    trans = np.stack([m * p[..., 3], p[..., 4], p[..., 5]], axis=-1)
+    d_in_p = tf.from_rotation_translation(rotation, trans)
+    fragment = d_in_p if reference == "proximal" else tf.invert(d_in_p)
+    mount = tf.from_rotation_translation(tf.rotation_z(-m * np.radians(p[..., 9])),
+                                         np.stack([m * p[..., 6], p[..., 7], p[..., 8]], axis=-1))
+    return fragment, mount
+
+
+def _error_transform(plan_input: PlanInput, true_params: Array, ring_motion: Array) -> Array:
+    """``E = inv(X_end) @ M* G inv(M*) @ X*`` for true parameters ``(..., 10)``."""
+    side = plan_input.case.patient.side
+    fragment, mount = fragment_and_mounting(true_params, side, plan_input.reference)
+    end = plan_input.waypoints_in_anatomy[-1]
+    return np.asarray(tf.invert(end) @ mount @ ring_motion @ tf.invert(mount) @ fragment,
+                      dtype=float)
+
+
+def _far_point(plan_input: PlanInput, length_mm: float) -> Array:
+    """The moving fragment's far end in its own frame."""
+    sign = -1.0 if plan_input.reference == "proximal" else 1.0
+    return np.array([0.0, 0.0, sign * length_mm])
+
+
+def _residuals(error: Array, far: Array) -> tuple[Array, Array, Array]:
+    origin = np.linalg.norm(error[..., :3, 3], axis=-1)
+    far_end = np.linalg.norm(tf.apply(error, far) - far, axis=-1)
+    angle = np.degrees(tf.rotation_angle(error))
+    return origin, far_end, angle
+
+
+def _mean_p95(x: Array) -> tuple[float, float]:
+    return float(np.mean(x)), float(np.percentile(x, 95))
+
+
+def analyse(plan_input: PlanInput, uncertainty: Uncertainty, samples: int = 20000,
+            seed: int = 0, far_end_mm: float = 150.0) -> SensitivityResult:
+    """Monte Carlo and linearised residual deformity for a case's measurement uncertainty.
+
+    Parameters
+    ----------
+    plan_input : the case, as planned from the measured parameters
+    uncertainty : standard deviations
+    samples : Monte Carlo samples, all propagated in one batched pass
+    seed : random seed (results are reproducible for a seed)
+    far_end_mm : distance from the fragment's origin to its far end (mm)
+    """
+    if samples < 2:
+        raise InputError("samples must be at least 2")
+    rng = np.random.default_rng(seed)
+    geo = plan_input.geometry
+    nominal = nominal_parameters(plan_input)
+    sd = uncertainty.vector()
+    start, target = plan_input.start_pose, plan_input.target_pose
+    lengths = kin.strut_lengths(geo.reference_joints, geo.moving_joints,
+                                np.stack([start, target]))
+    far = _far_point(plan_input, far_end_mm)
+
+    # Monte Carlo: measured = true + error, so true = measured - error
+    errors = rng.normal(size=(samples, 10)) * sd
+    true_params = nominal - errors
+    if uncertainty.reading_mm > 0:
+        noisy = lengths + rng.normal(size=(samples, 2, 6)) * uncertainty.reading_mm
+        poses = kin.solve_pose(geo.reference_joints, geo.moving_joints, noisy,
+                               guess=np.stack([start, target]), max_condition=None)
+        motion = poses[:, 1] @ tf.invert(poses[:, 0])
+    else:
+        motion = np.broadcast_to(target @ tf.invert(start), (samples, 4, 4))
+    origin, far_end, angle = _residuals(_error_transform(plan_input, true_params, motion), far)
+
+    # linearised: central differences of the error twist in each parameter
+    step = 1e-4
+    cols = []
+    planned = target @ tf.invert(start)
+    for k in range(10):
+        delta = np.zeros(10)
+        delta[k] = step
+        plus = _error_transform(plan_input, nominal - delta, planned)
+        minus = _error_transform(plan_input, nominal + delta, planned)
+        cols.append((_twist(plus) - _twist(minus)) / (2 * step))
+    reading_cols = []
+    jac_start = kin.jacobian(geo.reference_joints, geo.moving_joints, start)
+    jac_target = kin.jacobian(geo.reference_joints, geo.moving_joints, target)
+    for which, jac in ((0, jac_start), (1, jac_target)):
+        inv = np.asarray(np.linalg.inv(jac), dtype=np.float64)
+        for i in range(6):
+            # a length error moves that ring pose by the spatial twist inv(J)[:, i]
+            twist = inv[:, i] * step
+            bumped = [start, target]
+            bumped[which] = _apply_spatial(twist, bumped[which])
+            plus = _error_transform(plan_input, nominal, bumped[1] @ tf.invert(bumped[0]))
+            bumped = [start, target]
+            bumped[which] = _apply_spatial(-twist, bumped[which])
+            minus = _error_transform(plan_input, nominal, bumped[1] @ tf.invert(bumped[0]))
+            reading_cols.append((_twist(plus) - _twist(minus)) / (2 * step))
+    jac_all = np.column_stack(cols + reading_cols)  # (6, 22): twist per unit error
+    sd_all = np.concatenate([sd, np.full(12, uncertainty.reading_mm)])
+    cov = (jac_all * sd_all**2) @ jac_all.T
+    lin_twists = rng.multivariate_normal(np.zeros(6), cov, size=samples, method="eigh")
+    lin_err = tf.exp(lin_twists[:, :3], lin_twists[:, 3:])
+    o_lin, f_lin, a_lin = _residuals(lin_err, far)
+
+    # which parameter dominates the far-end residual (variance share, linearised)
+    lever = np.hstack([np.eye(3), -tf.skew(far)])  # displacement at far point per twist
+    contrib = np.sum((lever @ jac_all) ** 2, axis=0) * sd_all**2
+    names = [p[0] for p in PARAMETERS] + ["strut readings"] * 12
+    share: dict[str, float] = {}
+    total = float(np.sum(contrib)) or 1.0
+    for name, c in zip(names, contrib, strict=True):
+        share[name] = share.get(name, 0.0) + float(c) / total
+    ranked = tuple(sorted(share.items(), key=lambda kv: -kv[1]))
+
+    return SensitivityResult(
+        samples=samples, far_end_mm=far_end_mm,
+        origin_mc=_mean_p95(origin), far_end_mc=_mean_p95(far_end), angle_mc=_mean_p95(angle),
+        origin_lin=_mean_p95(o_lin), far_end_lin=_mean_p95(f_lin), angle_lin=_mean_p95(a_lin),
+        share=ranked, one_at_a_time=one_at_a_time(plan_input, far_end_mm),
+        residual_origin_samples=origin, residual_far_samples=far_end)
+
+
+def _twist(pose: Array) -> Array:
+    rho, phi = tf.log(pose)
+    return np.concatenate([rho, phi], axis=-1)
+
+
+def _apply_spatial(twist: Array, pose: Array) -> Array:
+    out = pose.copy()
+    out[:3, :3] = tf.rotation_from_rotvec(twist[3:]) @ pose[:3, :3]
+    out[:3, 3] = pose[:3, 3] + twist[:3]
+    return out
+
+
+def one_at_a_time(plan_input: PlanInput, far_end_mm: float = 150.0
+                  ) -> tuple[tuple[str, str, float, float, float], ...]:
+    """Residual (origin mm, far end mm, degrees) from a unit error (1 mm or 1 deg) in each of
+    the 13 parameters, by exact (nonlinear) propagation."""
+    geo = plan_input.geometry
+    nominal = nominal_parameters(plan_input)
+    start, target = plan_input.start_pose, plan_input.target_pose
+    planned = target @ tf.invert(start)
+    far = _far_point(plan_input, far_end_mm)
+    rows = []
+    for k, (name, unit, _) in enumerate(PARAMETERS):
+        delta = np.zeros(10)
+        delta[k] = 1.0
+        o, f, a = _residuals(_error_transform(plan_input, nominal - delta, planned), far)
+        rows.append((name, unit, float(o), float(f), float(a)))
+    # frame: each ring's joint-circle radius 1 mm larger than the catalogue says
+    lengths = kin.strut_lengths(geo.reference_joints, geo.moving_joints,
+                                np.stack([start, target]))
+    for ring in ("proximal", "distal"):
+        scale_ref = (ring == "proximal") == (geo.reference == "proximal")
+        ref = _grow(geo.reference_joints) if scale_ref else geo.reference_joints
+        mov = geo.moving_joints if scale_ref else _grow(geo.moving_joints)
+        true_geo = FrameGeometry(ref, mov, geo.reference)
+        poses = kin.solve_pose(true_geo.reference_joints, true_geo.moving_joints, lengths,
+                               guess=np.stack([start, target]), max_condition=None)
+        o, f, a = _residuals(_error_transform(plan_input, nominal,
+                                              poses[1] @ tf.invert(poses[0])), far)
+        rows.append((f"{ring} ring joint radius", "mm", float(o), float(f), float(a)))
+    # strut readings: 1 mm on one strut's final reading, the worst of the six
+    worst = (0.0, 0.0, 0.0)
+    for i in range(6):
+        bumped = lengths.copy()
+        bumped[1, i] += 1.0
+        poses = kin.solve_pose(geo.reference_joints, geo.moving_joints, bumped,
+                               guess=np.stack([start, target]), max_condition=None)
+        o, f, a = _residuals(_error_transform(plan_input, nominal,
+                                              poses[1] @ tf.invert(poses[0])), far)
+        if float(f) > worst[1]:
+            worst = (float(o), float(f), float(a))
+    rows.append(("strut reading (one strut, worst of six)", "mm", *worst))
+    return tuple(rows)
+
+
+def _grow(joints: Array, by_mm: float = 1.0) -> Array:
+    radius = np.linalg.norm(joints[:, :2], axis=1, keepdims=True)
+    out = joints.copy()
+    out[:, :2] *= (radius + by_mm) / radius
+    return out
