@@ -12,7 +12,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hexapod.errors import ConvergenceError, InputError, SingularFrameError
-from hexapod.transforms import check_points, check_transform, from_translation, skew
+from hexapod.transforms import (
+    check_points,
+    check_transform,
+    from_translation,
+    rotation_from_rotvec,
+)
 
 Array = NDArray[np.float64]
 
@@ -257,15 +262,17 @@ def solve_pose(
     active = np.arange(n)
     jac_final = np.empty((n, 6, 6))
     for _ in range(max_iterations):
-        sub = poses[active]
+        everyone = active.size == n
+        sub = poses if everyone else poses[active]
         jac, cur = _jacobian(ref, mov, sub)
-        err = flat_lengths[active] - cur
+        err = (flat_lengths if everyone else flat_lengths[active]) - cur
         worst = np.max(np.abs(err), axis=1)
         residual[active] = worst
         done = worst < tolerance_mm
         jac_final[active[done]] = jac[done]
         keep = ~done
-        active, jac, err, sub = active[keep], jac[keep], err[keep], sub[keep]
+        if not keep.all():
+            active, jac, err, sub = active[keep], jac[keep], err[keep], sub[keep]
         if active.size == 0:
             break
         try:
@@ -280,16 +287,11 @@ def solve_pose(
             0.1 / np.maximum(np.linalg.norm(dw, axis=1), 1e-300)))
         dt = dt * scale[:, None]
         dw = dw * scale[:, None]
-        angle = np.linalg.norm(dw, axis=1)
-        k = skew(dw)
-        small = angle < 1e-8
-        safe = np.where(small, 1.0, angle)
-        a = np.where(small, 1.0, np.sin(safe) / safe)
-        b = np.where(small, 0.5, (1.0 - np.cos(safe)) / (safe * safe))
-        rot_step = np.eye(3) + a[:, None, None] * k + b[:, None, None] * (k @ k)
+        rot_step = rotation_from_rotvec(dw)
         sub[:, :3, :3] = rot_step @ sub[:, :3, :3]
         sub[:, :3, 3] += dt
-        poses[active] = sub
+        if sub is not poses:
+            poses[active] = sub
     if active.size:
         first = int(active[0])
         idx = np.unravel_index(first, batch) if batch else ()
