@@ -182,10 +182,9 @@ def xray(plan: Plan) -> Figure:
     side = plan.plan_input.case.patient.side
     last = len(plan.day) - 1
     radius = plan.plan_input.case.correction.bone_radius_mm
-    for k, (axis, view, label) in enumerate(((0, "AP view (from anterior)",
-                                              "x: patient right (mm)"),
-                                             (1, "lateral view (from the patient's right)",
-                                              "y: anterior (mm)"))):
+    for k, (axis, view, label) in enumerate(((0, "AP view (as on a radiograph)",
+                                              "x (mm): patient's right is on the LEFT"),
+                                             (1, "lateral view", "y: anterior (mm)"))):
         ax = fig.add_subplot(1, 2, k + 1)
         for row, face, edge, name in ((0, "lightgrey", "dimgrey", "before"),
                                       (last, "none", "saddlebrown", "after")):
@@ -197,11 +196,12 @@ def xray(plan: Plan) -> Figure:
                                      linestyle="-" if row else "--"))
                 mid = (top + bottom) / 2
                 if frag_name != plan.plan_input.reference or row == 0:
-                    ax.text(mid[axis] + radius + 3, mid[2], f"{frag_name}\n{name}", fontsize=7,
+                    offset = radius + 3 if axis else -(radius + 3)
+                    ax.text(mid[axis] + offset, mid[2], f"{frag_name}\n{name}", fontsize=7,
                             color=edge)
         ax.plot([0], [0], marker="+", color="red", markersize=14, mew=2)
-        ax.text(3, 3, "origin", color="red", fontsize=8)
-        ax.set_xlim(-80, 80)
+        ax.text(3 if axis else -3, 3, "origin", color="red", fontsize=8)
+        ax.set_xlim((80, -80) if axis == 0 else (-80, 80))
         ax.set_ylim(-FRAGMENT_LENGTH_MM - 30, FRAGMENT_LENGTH_MM + 20)
         ax.set_aspect("equal")
         ax.set_title(view, fontsize=10)
