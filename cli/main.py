@@ -22,12 +22,16 @@ from hexapod.errors import GeometryError, HexapodError, InputError, PlanError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class HexapodClickError(click.ClickException):
-    """A domain error shown as a clean message with the contract's exit code."""
+class BadInputError(click.ClickException):
+    """Bad input or usage: a clean message, exit code 2."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 2
+
+
+class UnsafePlanError(click.ClickException):
+    """The case cannot be planned safely: the reasons, exit code 1."""
+
+    exit_code = 1
 
 
 def domain_errors(func: F) -> F:
@@ -37,11 +41,11 @@ def domain_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except PlanError as exc:
-            raise HexapodClickError(str(exc), 1) from exc
+            raise UnsafePlanError(str(exc)) from exc
         except GeometryError as exc:
-            raise HexapodClickError(f"the case cannot be planned safely: {exc}", 1) from exc
+            raise UnsafePlanError(f"the case cannot be planned safely: {exc}") from exc
         except (InputError, HexapodError) as exc:
-            raise HexapodClickError(str(exc), 2) from exc
+            raise BadInputError(str(exc)) from exc
     return wrapper  # type: ignore[return-value]
 
 

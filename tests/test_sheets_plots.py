@@ -30,11 +30,11 @@ def test_sheet_pages_text_and_determinism(staged_plan, tmp_path: Path) -> None: 
     second = sheets.write_sheet(staged_plan, tmp_path / "b.pdf", paper="a4")
     assert first.read_bytes() == second.read_bytes()
     reader = pypdf.PdfReader(str(first))
-    expected_pages = 1 + len(sheets._paginate(staged_plan))
-    assert len(reader.pages) == expected_pages >= 3
+    expected_pages = 3 + len(sheets._paginate(staged_plan))  # summary, 2 plots, sheets
+    assert len(reader.pages) == expected_pages >= 5
     summary = reader.pages[0].extract_text()
     assert "Surgeon summary" in summary and "max_reading_mm" in summary
-    first_sheet = reader.pages[1].extract_text()
+    first_sheet = reader.pages[3].extract_text()
     last_sheet = reader.pages[-1].extract_text()
     for value in staged_plan.readings_mm[0]:
         assert f"{value:g}" in first_sheet

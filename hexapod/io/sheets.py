@@ -248,17 +248,25 @@ def render_sheet(plan: Plan, path: Path, paper: str = "a4",
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
 
+    from hexapod.io import plots
+
     chunks = _paginate(plan)
-    total = len(chunks) + 1
+    figures = (plots.strut_readings, plots.xray)
+    total = len(chunks) + 1 + len(figures)
     with matplotlib.rc_context({"pdf.compression": 6, "font.family": "DejaVu Sans",
                                 "path.simplify": False}), \
             PdfPages(path, metadata=METADATA) as pdf:
         page = _Page(paper)
         _summary_page(page, plan, total)
         pdf.savefig(page.fig)
-        for n, rows in enumerate(chunks, start=2):
+        for make in figures:  # the surgeon's plots, each on a page of its own
+            fig = make(plan)
+            fig.set_size_inches(page.width * MM, page.height * MM)
+            fig.subplots_adjust(top=0.9, bottom=0.45, left=0.1, right=0.92)
+            pdf.savefig(fig)
+        for n, rows in enumerate(chunks, start=2 + len(figures)):
             page = _Page(paper)
-            _sheet_page(page, plan, rows, n, total, notes=(n == 2))
+            _sheet_page(page, plan, rows, n, total, notes=(n == 2 + len(figures)))
             pdf.savefig(page.fig)
             if progress is not None and total > 3:
                 done = n * 20 // total

@@ -1,0 +1,40 @@
+"""Project rules that must stay true: README commands, CI, layering."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+
+
+def _readme_commands() -> list[str]:
+    return re.findall(r"```sh\n(.+?)\n```", (ROOT / "README.md").read_text())
+
+
+def test_readme_opens_with_two_commands_and_ci_runs_the_test_one() -> None:
+    commands = _readme_commands()
+    assert len(commands) >= 2
+    run, test = commands[0], commands[1]
+    assert "hexapod plan sample_cases/" in run
+    assert "pytest" in test
+    assert test in (ROOT / ".ci/run").read_text(), ".ci/run must run the README's test command"
+    sample = run.split("hexapod plan ")[1].split()[0]
+    assert (ROOT / sample).is_file()
+
+
+def test_core_layer_imports_nothing_above_it() -> None:
+    core = ["transforms", "geometry", "kinematics", "hardware", "clinical", "planner",
+            "sensitivity", "errors"]
+    for name in core:
+        text = (ROOT / "hexapod" / f"{name}.py").read_text()
+        for banned in ("matplotlib", "click", "hexapod.io", "cli", "tomllib", "json"):
+            assert not re.search(rf"^\s*(import|from) {re.escape(banned)}\b", text, re.M), \
+                f"hexapod/{name}.py imports {banned}"
+
+
+def test_no_hardware_numbers_in_code() -> None:
+    for path in (ROOT / "hexapod").rglob("*.py"):
+        text = path.read_text()
+        for number in ("93.8", "14.98", "289", "178", "169"):
+            assert number not in text, f"{path} holds hardware number {number}"
