@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
@@ -91,38 +91,6 @@ class Deformity:
     axial_translation_mm: float = 0.0
     axial_translation_dir: str | None = None
 
-    def distal_axis(self, side: str) -> Array:
-        """Unit distal-pointing axis ``d`` of the distal fragment in the proximal frame:
-        ``d ~ (+-tan AP, +-tan LAT, -1)``."""
-        m = medial_sign(side)
-        tan_ap = np.tan(np.radians(_signed(self.ap_angulation_deg, self.ap_angulation_dir,
-                                           "ap_angulation", "varus")))
-        tan_lat = np.tan(np.radians(_signed(self.lat_angulation_deg, self.lat_angulation_dir,
-                                            "lat_angulation", "apex_posterior")))
-        # varus: distal end toward the midline (x = m); apex anterior: distal end posterior.
-        d = np.array([m * tan_ap, tan_lat, -1.0])
-        return d / np.linalg.norm(d)
-
-    def twist_rad(self, side: str) -> float:
-        """Axial rotation about the fragment's own +z (rad, right-handed); internal turns the
-        anterior surface (+y) medially."""
-        m = medial_sign(side)
-        return -m * np.radians(_signed(self.axial_rotation_deg, self.axial_rotation_dir,
-                                       "axial_rotation", "internal"))
-
-    def translation_mm(self, side: str) -> Array:
-        """Position of the distal fragment's point relative to the proximal fragment's point,
-        along the proximal fragment's axes (mm)."""
-        m = medial_sign(side)
-        return np.array([
-            m * _signed(self.ap_translation_mm, self.ap_translation_dir, "ap_translation",
-                        "medial"),
-            _signed(self.lat_translation_mm, self.lat_translation_dir, "lat_translation",
-                    "anterior"),
-            _signed(self.axial_translation_mm, self.axial_translation_dir, "axial_translation",
-                    "short"),
-        ])
-
     def without(self, *components: str) -> Deformity:
         """This deformity with the named components (:data:`STAGE_COMPONENTS`) corrected."""
         changes: dict[str, float | None] = {}
@@ -143,20 +111,6 @@ class Deformity:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def swing_rotation(axis_to: Array) -> Array:
-    """Smallest rotation taking -z to the unit vector ``axis_to``."""
-    minus_z = np.array([0.0, 0.0, -1.0])
-    cross = np.cross(minus_z, axis_to)
-    sin = np.linalg.norm(cross)
-    cos = float(np.dot(minus_z, axis_to))
-    angle = np.arctan2(sin, cos)
-    if sin < 1e-15:
-        if cos > 0:
-            return np.eye(3)
-        raise InputError("angulation of 180 degrees has no unique swing")
-    return tf.rotation_about_axis(cross / sin, angle)
-
-
 def distal_in_proximal(deformity: Deformity, side: str, extra_lengthening_mm: float = 0.0
                        ) -> Array:
     """Pose of the distal fragment in the proximal fragment's frame (4x4, mm).
@@ -166,9 +120,9 @@ def distal_in_proximal(deformity: Deformity, side: str, extra_lengthening_mm: fl
     show exactly the entered angles. ``extra_lengthening_mm`` adds a gap (the distal point moves
     distally), as in the end state of a correction with lengthening.
     """
-    rot = swing_rotation(deformity.distal_axis(side)) @ tf.rotation_z(deformity.twist_rad(side))
-    trans = deformity.translation_mm(side) - np.array([0.0, 0.0, extra_lengthening_mm])
-    return tf.from_rotation_translation(rot, trans)
+    pose = poses_from_signed(signed_parameters(deformity, Mounting()), side)[0]
+    pose[2, 3] -= extra_lengthening_mm
+    return pose
 
 
 def true_angulation(ap_deg: float, lat_deg: float) -> tuple[float, float]:
@@ -207,17 +161,65 @@ def reference_ring_in_anatomy(mounting: Mounting, side: str) -> Array:
     """Pose of the reference ring frame in the anatomical frame (4x4): the ring square to its
     fragment, its centre at the offsets, its master tab (+y) turned from anterior toward the
     named side by the rotary offset."""
-    m = medial_sign(side)
-    offset = np.array([
-        m * _signed(mounting.ap_offset_mm, mounting.ap_offset_dir, "ap_offset", "medial"),
-        _signed(mounting.lat_offset_mm, mounting.lat_offset_dir, "lat_offset", "anterior"),
-        _signed(mounting.axial_offset_mm, mounting.axial_offset_dir, "axial_offset",
-                "proximal"),
+    return poses_from_signed(signed_parameters(Deformity(), mounting), side)[1]
+
+
+#: The ten deformity and mounting parameters as signed numbers: name, unit, what + means.
+SIGNED_PARAMETERS: tuple[tuple[str, str, str], ...] = (
+    ("AP-view angulation", "deg", "varus"),
+    ("lateral-view angulation", "deg", "apex posterior"),
+    ("axial rotation", "deg", "internal"),
+    ("AP-view translation", "mm", "medial"),
+    ("lateral-view translation", "mm", "anterior"),
+    ("axial translation", "mm", "short"),
+    ("AP-view frame offset", "mm", "medial"),
+    ("lateral-view frame offset", "mm", "anterior"),
+    ("axial frame offset", "mm", "proximal"),
+    ("rotary frame offset", "deg", "medial"),
+)
+
+
+def signed_parameters(deformity: Deformity, mounting: Mounting) -> Array:
+    """The clinical words as ten signed numbers, in the order of :data:`SIGNED_PARAMETERS`."""
+    d, m = deformity, mounting
+    return np.array([
+        _signed(d.ap_angulation_deg, d.ap_angulation_dir, "ap_angulation", "varus"),
+        _signed(d.lat_angulation_deg, d.lat_angulation_dir, "lat_angulation", "apex_posterior"),
+        _signed(d.axial_rotation_deg, d.axial_rotation_dir, "axial_rotation", "internal"),
+        _signed(d.ap_translation_mm, d.ap_translation_dir, "ap_translation", "medial"),
+        _signed(d.lat_translation_mm, d.lat_translation_dir, "lat_translation", "anterior"),
+        _signed(d.axial_translation_mm, d.axial_translation_dir, "axial_translation", "short"),
+        _signed(m.ap_offset_mm, m.ap_offset_dir, "ap_offset", "medial"),
+        _signed(m.lat_offset_mm, m.lat_offset_dir, "lat_offset", "anterior"),
+        _signed(m.axial_offset_mm, m.axial_offset_dir, "axial_offset", "proximal"),
+        _signed(m.rotary_offset_deg, m.rotary_offset_dir, "rotary_offset", "medial"),
     ])
-    # rotating +y by +angle about +z moves it toward -x; toward medial (x = m) needs -m.
-    turn = -m * np.radians(_signed(mounting.rotary_offset_deg, mounting.rotary_offset_dir,
-                                   "rotary_offset", "medial"))
-    return tf.from_rotation_translation(tf.rotation_z(turn), offset)
+
+
+def poses_from_signed(params: ArrayLike, side: str) -> tuple[Array, Array]:
+    """``distal_in_proximal`` and ``reference_ring_in_anatomy`` from signed parameters
+    ``(..., 10)`` (contract sections 2 and 3), batched.
+
+    Varus puts the distal end toward the midline (x = medial sign), apex anterior puts it
+    posterior; the twist about +z is internal when it turns +y (anterior) medially; the rotary
+    offset turns the master tab (+y) toward the named side.
+    """
+    m = medial_sign(side)
+    p = np.asarray(params, dtype=float)
+    ap, lat, rot = np.radians(p[..., 0]), np.radians(p[..., 1]), np.radians(p[..., 2])
+    axis = np.stack([m * np.tan(ap), np.tan(lat), -np.ones_like(ap)], axis=-1)
+    axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+    # swing: the smallest rotation taking -z onto the distal-pointing axis (< 90 degrees)
+    cross = np.cross(np.array([0.0, 0.0, -1.0]), axis)
+    sin = np.linalg.norm(cross, axis=-1)
+    angle = np.arctan2(sin, -axis[..., 2])
+    unit = np.where(sin[..., None] > 1e-15, cross / np.maximum(sin, 1e-300)[..., None], 0.0)
+    swing = tf.rotation_from_rotvec(unit * angle[..., None])
+    rotation = swing @ tf.rotation_z(-m * rot)
+    trans = np.stack([m * p[..., 3], p[..., 4], p[..., 5]], axis=-1)
+    mount = tf.from_rotation_translation(tf.rotation_z(-m * np.radians(p[..., 9])),
+                                         np.stack([m * p[..., 6], p[..., 7], p[..., 8]], axis=-1))
+    return tf.from_rotation_translation(rotation, trans), mount
 
 
 @dataclass(frozen=True)

@@ -23,25 +23,19 @@ from numpy.typing import NDArray
 
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
-from hexapod.clinical import PlanInput, _signed, medial_sign
+from hexapod.clinical import (
+    SIGNED_PARAMETERS,
+    PlanInput,
+    poses_from_signed,
+    signed_parameters,
+)
 from hexapod.errors import InputError
 from hexapod.geometry import FrameGeometry
 
 Array = NDArray[np.float64]
 
 #: Signed parameters, in order: name, unit, what + means.
-PARAMETERS: tuple[tuple[str, str, str], ...] = (
-    ("AP-view angulation", "deg", "varus"),
-    ("lateral-view angulation", "deg", "apex posterior"),
-    ("axial rotation", "deg", "internal"),
-    ("AP-view translation", "mm", "medial"),
-    ("lateral-view translation", "mm", "anterior"),
-    ("axial translation", "mm", "short"),
-    ("AP-view frame offset", "mm", "medial"),
-    ("lateral-view frame offset", "mm", "anterior"),
-    ("axial frame offset", "mm", "proximal"),
-    ("rotary frame offset", "deg", "medial"),
-)
+PARAMETERS = SIGNED_PARAMETERS
 
 
 @dataclass(frozen=True)
@@ -93,42 +87,14 @@ class SensitivityResult:
 
 def nominal_parameters(plan_input: PlanInput) -> Array:
     """The case's measured parameters as signed numbers (see :data:`PARAMETERS`)."""
-    d = plan_input.case.deformity
-    m = plan_input.case.mounting
-    return np.array([
-        _signed(d.ap_angulation_deg, d.ap_angulation_dir, "ap_angulation", "varus"),
-        _signed(d.lat_angulation_deg, d.lat_angulation_dir, "lat_angulation", "apex_posterior"),
-        _signed(d.axial_rotation_deg, d.axial_rotation_dir, "axial_rotation", "internal"),
-        _signed(d.ap_translation_mm, d.ap_translation_dir, "ap_translation", "medial"),
-        _signed(d.lat_translation_mm, d.lat_translation_dir, "lat_translation", "anterior"),
-        _signed(d.axial_translation_mm, d.axial_translation_dir, "axial_translation", "short"),
-        _signed(m.ap_offset_mm, m.ap_offset_dir, "ap_offset", "medial"),
-        _signed(m.lat_offset_mm, m.lat_offset_dir, "lat_offset", "anterior"),
-        _signed(m.axial_offset_mm, m.axial_offset_dir, "axial_offset", "proximal"),
-        _signed(m.rotary_offset_deg, m.rotary_offset_dir, "rotary_offset", "medial"),
-    ])
+    return signed_parameters(plan_input.case.deformity, plan_input.case.mounting)
 
 
 def fragment_and_mounting(params: Array, side: str, reference: str) -> tuple[Array, Array]:
-    """Batched: moving fragment's start pose in the anatomical frame, and the mounting, from
-    signed parameters ``(..., 10)``; the same construction as :mod:`hexapod.clinical`."""
-    m = medial_sign(side)
-    p = np.asarray(params, dtype=float)
-    ap, lat, rot = np.radians(p[..., 0]), np.radians(p[..., 1]), np.radians(p[..., 2])
-    axis = np.stack([m * np.tan(ap), np.tan(lat), -np.ones_like(ap)], axis=-1)
-    axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
-    cross = np.cross(np.array([0.0, 0.0, -1.0]), axis)
-    sin = np.linalg.norm(cross, axis=-1)
-    angle = np.arctan2(sin, -axis[..., 2])
-    rotvec = np.where(sin[..., None] > 1e-15, cross / np.maximum(sin, 1e-300)[..., None], 0.0)
-    swing = tf.rotation_from_rotvec(rotvec * angle[..., None])
-    rotation = swing @ tf.rotation_z(-m * rot)
-    trans = np.stack([m * p[..., 3], p[..., 4], p[..., 5]], axis=-1)
-    d_in_p = tf.from_rotation_translation(rotation, trans)
-    fragment = d_in_p if reference == "proximal" else tf.invert(d_in_p)
-    mount = tf.from_rotation_translation(tf.rotation_z(-m * np.radians(p[..., 9])),
-                                         np.stack([m * p[..., 6], p[..., 7], p[..., 8]], axis=-1))
-    return fragment, mount
+    """Batched: the moving fragment's start pose in the anatomical frame, and the mounting,
+    from signed parameters ``(..., 10)``."""
+    d_in_p, mount = poses_from_signed(params, side)
+    return (d_in_p if reference == "proximal" else tf.invert(d_in_p)), mount
 
 
 def _error_transform(plan_input: PlanInput, true_params: Array, ring_motion: Array) -> Array:
