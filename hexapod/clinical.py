@@ -457,12 +457,9 @@ def build_plan_input(case: Case, catalogue: Catalogue) -> PlanInput:
         sizes = spec.strut_sizes or (None,) * 6
         lengths = np.array([reading_to_length(catalogue, r, s)
                             for r, s in zip(spec.strut_readings_mm, sizes, strict=True)])
-        guess = geometry.neutral_pose(np.sqrt(max(float(np.mean(lengths**2)) - float(
-            np.mean(np.sum((geometry.moving_joints[:, :2] - geometry.reference_joints[:, :2])
-                           ** 2, axis=1))), 1.0)))
         try:
             start = kin.solve_pose(geometry.reference_joints, geometry.moving_joints, lengths,
-                                   guess=guess)
+                                   moving_side=geometry.moving_side)
         except GeometryError as exc:
             raise GeometryError(f"the six strut readings do not describe a frame: {exc}") from exc
         target = correction_in_ring @ start
