@@ -17,8 +17,8 @@ from numpy.typing import NDArray
 
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
-from hexapod.clinical import PlanInput, true_angulation
-from hexapod.errors import GeometryError, PlanError
+from hexapod.clinical import PlanInput, reading_to_length, true_angulation
+from hexapod.errors import GeometryError, InputError, PlanError
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -612,16 +612,22 @@ def suggest_neutral_strut(plan_input: PlanInput, plan_result: Plan) -> tuple[flo
     cat = plan_input.catalogue
     geo = plan_input.geometry
     lo, hi, _, offsets = cat.range_table()
-    candidates = np.arange(np.ceil(lo[0]), np.floor(hi[-1]) + 1)
-    horiz = float(np.mean(np.sum((geo.moving_joints[:, :2] - geo.reference_joints[:, :2]) ** 2,
-                                 axis=1)))
-    candidates = candidates[(candidates + offsets[0]) ** 2 > horiz + 1.0]
-    if not candidates.size:
+    usable = []
+    heights_list = []
+    for reading in np.arange(np.ceil(lo[0]), np.floor(hi[-1]) + 1):
+        try:  # the same reading-to-length and neutral-height rules as the case itself
+            height = geo.neutral_height(reading_to_length(cat, float(reading)))
+        except (InputError, GeometryError):
+            continue
+        usable.append(float(reading))
+        heights_list.append(height)
+    if not usable:
         return None
+    candidates = np.array(usable)
+    heights = np.array(heights_list)
     target = plan_input.target_pose
     # every row's pose is (row pose) @ inv(target) @ N(h): only N(h) changes with the candidate
     left = plan_result.poses @ tf.invert(target)
-    heights = np.sqrt((candidates + offsets[0]) ** 2 - horiz)
     neutral = geo.neutral_pose(heights)  # (C, 4, 4)
     poses = left[None] @ neutral[:, None]  # (C, n, 4, 4)
     lengths = kin.strut_lengths(geo.reference_joints, geo.moving_joints, poses, check=False)
