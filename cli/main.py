@@ -145,8 +145,8 @@ def plan(case: Path, fmt: str, output: Path | None, sheet: Path | None, plots: P
          paper: str, force: bool) -> None:
     """Plan the correction of CASE and print the prescription."""
     from hexapod.io import outputs
+    from hexapod.planner import neutral_strut_note
     from hexapod.planner import plan as make_plan
-    from hexapod.planner import suggest_neutral_strut
 
     targets = [p for p in (output, sheet) if p is not None]
     for target in targets:
@@ -156,17 +156,12 @@ def plan(case: Path, fmt: str, output: Path | None, sheet: Path | None, plots: P
             raise InputError(f"folder {target.parent} does not exist")
     plan_input = _load(case)
     result = make_plan(plan_input)
-    notes = []
-    suggestion = suggest_neutral_strut(plan_input, result)
-    if suggestion is not None:
-        reading, swaps = suggestion
-        mine = plan_input.case.frame.neutral_strut_mm
-        ours = result.summary()["swaps"]
-        if reading != mine and swaps < ours:  # type: ignore[operator]
-            notes.append(f"a neutral strut of {reading:g} mm needs {swaps} swap(s) "
-                         f"(this plan, {mine:g} mm: {ours})")
+    notes: list[str] = []
+    if fmt != "csv" or sheet is not None:  # only the outputs that print notes need it
+        note = neutral_strut_note(plan_input, result)
+        notes = [note] if note else []
     if fmt == "json":
-        text = outputs.plan_to_json(result)
+        text = outputs.plan_to_json(result, notes)
     elif fmt == "csv":
         text = outputs.plan_to_csv(result)
     else:
@@ -179,7 +174,8 @@ def plan(case: Path, fmt: str, output: Path | None, sheet: Path | None, plots: P
     if sheet is not None:
         from hexapod.io import sheets
 
-        sheets.write_sheet(result, sheet, paper=paper, force=force, progress=_echo_err)
+        sheets.write_sheet(result, sheet, paper=paper, force=force, progress=_echo_err,
+                           notes=notes)
         _echo_err(f"wrote {sheet}")
     if plots is not None:
         from hexapod.io import plots as plotting

@@ -598,6 +598,20 @@ def plan(plan_input: PlanInput) -> Plan:
                 warnings=tuple(warnings), pace=report, condition=cond, notes=tuple(notes))
 
 
+def neutral_strut_note(plan_input: PlanInput, plan_result: Plan) -> str | None:
+    """The neutral-strut suggestion in words, when it would save swaps; else ``None``."""
+    suggestion = suggest_neutral_strut(plan_input, plan_result)
+    if suggestion is None:
+        return None
+    reading, swaps = suggestion
+    mine = plan_input.case.frame.neutral_strut_mm
+    ours = int(sum(len(s) for s in plan_result.swaps))
+    if mine is None or reading == mine or swaps >= ours:
+        return None
+    return (f"a neutral strut of {reading:g} mm needs {swaps} swap(s) "
+            f"(this plan, {mine:g} mm: {ours})")
+
+
 def suggest_neutral_strut(plan_input: PlanInput, plan_result: Plan) -> tuple[float, int] | None:
     """Chronic mode: the neutral strut reading (whole mm) that needs the fewest swaps, the
     nearest to the surgeon's own on ties; ``None`` in residual mode or when none is feasible.

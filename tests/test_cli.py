@@ -166,3 +166,13 @@ def test_python_m_and_no_matplotlib_for_table() -> None:
                           check=False)
     assert proc.returncode == 0, proc.stderr
     assert "10 days of correction" in proc.stdout
+
+
+def test_neutral_strut_suggestion_in_table_and_json(runner: CliRunner) -> None:
+    case = str(ROOT / "sample_cases/staged_lengthen_first.toml")
+    expected = "a neutral strut of 170 mm needs 0 swap(s) (this plan, 165 mm: 4)"
+    assert expected in runner.invoke(main, ["plan", case]).output
+    doc = json.loads(runner.invoke(main, ["plan", case, "--format", "json"]).output)
+    assert expected in doc["notes"]
+    assert not any("neutral strut of" in n for n in json.loads(
+        runner.invoke(main, ["plan", SAMPLE, "--format", "json"]).output)["notes"])

@@ -24,7 +24,7 @@ def _matrix(m: np.ndarray) -> list[list[float]]:
     return [[float(v) for v in row] for row in m]
 
 
-def plan_to_dict(plan: Plan) -> dict[str, Any]:
+def plan_to_dict(plan: Plan, extra_notes: list[str] | None = None) -> dict[str, Any]:
     """The plan as the contract's JSON document (schema_version 1)."""
     pi = plan.plan_input
     sizes = plan.size_names
@@ -62,12 +62,12 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "deformity": {"distal_in_proximal": _matrix(pi.distal_in_proximal)},
         "rows": rows,
         "summary": plan.summary(),
-        "notes": list(plan.notes),
+        "notes": [*plan.notes, *(extra_notes or [])],
     }
 
 
-def plan_to_json(plan: Plan) -> str:
-    return json.dumps(plan_to_dict(plan), indent=1) + "\n"
+def plan_to_json(plan: Plan, extra_notes: list[str] | None = None) -> str:
+    return json.dumps(plan_to_dict(plan, extra_notes), indent=1) + "\n"
 
 
 CSV_FIELDS = ("date", "day", "adjustment", "time",

@@ -91,7 +91,7 @@ def _header(page: _Page, plan: Plan, title: str, page_no: int, pages: int) -> fl
     return 27.0
 
 
-def _summary_page(page: _Page, plan: Plan, pages: int) -> None:
+def _summary_page(page: _Page, plan: Plan, pages: int, notes: list[str]) -> None:
     pi = plan.plan_input
     cat = pi.catalogue
     y = _header(page, plan, "Surgeon summary", 1, pages)
@@ -107,7 +107,7 @@ def _summary_page(page: _Page, plan: Plan, pages: int) -> None:
     y += 5
     for line in summary_lines(plan):
         y = page.wrap(18, y, line, 105, 8.5)
-    for note in plan.notes:
+    for note in (*plan.notes, *notes):
         y = page.wrap(18, y, "note: " + note, 105, 8.5)
     warned = sorted({w for row in plan.warnings for w in row})
     if warned:
@@ -243,7 +243,8 @@ def _paginate(plan: Plan) -> list[list[int]]:
 
 
 def render_sheet(plan: Plan, path: Path, paper: str = "a4",
-                 progress: Callable[[str], None] | None = None) -> int:
+                 progress: Callable[[str], None] | None = None,
+                 notes: list[str] | None = None) -> int:
     """Draw the summary page and the sheets into a PDF at ``path``; returns the page count."""
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
@@ -257,7 +258,7 @@ def render_sheet(plan: Plan, path: Path, paper: str = "a4",
                                 "path.simplify": False}), \
             PdfPages(path, metadata=METADATA) as pdf:
         page = _Page(paper)
-        _summary_page(page, plan, total)
+        _summary_page(page, plan, total, list(notes or []))
         pdf.savefig(page.fig)
         for make in figures:  # the surgeon's plots, each on a page of its own
             fig = make(plan)
@@ -275,9 +276,10 @@ def render_sheet(plan: Plan, path: Path, paper: str = "a4",
 
 
 def write_sheet(plan: Plan, path: str | Path, paper: str = "a4", force: bool = False,
-                progress: Callable[[str], None] | None = None) -> Path:
+                progress: Callable[[str], None] | None = None,
+                notes: list[str] | None = None) -> Path:
     """Write the PDF atomically (never over an existing file without ``force``)."""
     def render(tmp: Path) -> None:
-        render_sheet(plan, tmp, paper, progress)
+        render_sheet(plan, tmp, paper, progress, notes)
 
     return write_output(path, render, force)
