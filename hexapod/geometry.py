@@ -66,6 +66,12 @@ def ring_joints(
                      np.full(6, float(height_mm))], axis=-1)
 
 
+def mean_joint_radius(*joint_sets: ArrayLike) -> float:
+    """Mean distance (mm) of the joints from their ring axis, over all the sets given."""
+    joints = np.vstack([np.asarray(j, dtype=float) for j in joint_sets])
+    return float(np.mean(np.linalg.norm(joints[:, :2], axis=1)))
+
+
 def neutral_strut_length(
     proximal_radius_mm: float, distal_radius_mm: float, angular_gap_rad: float, height_mm: float
 ) -> float:
@@ -135,12 +141,20 @@ class FrameGeometry:
         return -1.0 if self.reference == "proximal" else 1.0
 
     @property
+    def reference_radius_mm(self) -> float:
+        """Mean joint radius of the reference ring (mm)."""
+        return mean_joint_radius(self.reference_joints)
+
+    @property
+    def moving_radius_mm(self) -> float:
+        """Mean joint radius of the moving ring (mm)."""
+        return mean_joint_radius(self.moving_joints)
+
+    @property
     def length_scale_mm(self) -> float:
         """Mean joint radius of the two rings (mm): the lever arm that makes the Jacobian's
         rotational columns commensurable with its translational ones."""
-        radii = np.linalg.norm(np.vstack([self.reference_joints, self.moving_joints])[:, :2],
-                               axis=1)
-        return float(np.mean(radii))
+        return mean_joint_radius(self.reference_joints, self.moving_joints)
 
     def neutral_pose(self, height_mm: ArrayLike) -> Array:
         """``moving_ring_in_reference_ring`` of the neutral frame at ring height(s) (mm)."""

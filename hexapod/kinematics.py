@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hexapod.errors import ConvergenceError, InputError, SingularFrameError
+from hexapod.geometry import mean_joint_radius
 from hexapod.transforms import (
     check_points,
     check_transform,
@@ -166,7 +167,7 @@ def condition_number(reference_joints: ArrayLike, moving_joints: ArrayLike,
 
 def _scaled_condition(jac: Array, ref: Array, mov: Array, scale: float | None) -> Array:
     if scale is None:
-        scale = float(np.mean(np.linalg.norm(np.vstack([ref, mov])[:, :2], axis=1)))
+        scale = mean_joint_radius(ref, mov)
     scaled = jac.copy()
     scaled[..., 3:] /= scale
     sv = np.linalg.svd(scaled, compute_uv=False)
@@ -304,7 +305,7 @@ def solve_pose(
     if max_condition is not None:
         # Frobenius-norm condition number (>= the 2-norm one, at most 6x it): a cheap guard.
         scaled = jac_final.copy()
-        scaled[..., 3:] /= float(np.mean(np.linalg.norm(np.vstack([ref, mov])[:, :2], axis=1)))
+        scaled[..., 3:] /= mean_joint_radius(ref, mov)
         try:
             inv = np.linalg.inv(scaled)
         except np.linalg.LinAlgError as exc:

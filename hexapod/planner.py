@@ -439,10 +439,8 @@ def safety_checks(plan_input: PlanInput, poses: Array, readings: Array, lengths:
     # ring gap: joint circles of each ring against the other ring's plane
     angles = np.linspace(0, 2 * np.pi, 72, endpoint=False)
     circle = np.stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)], axis=-1)
-    r_mov = float(np.mean(np.linalg.norm(geo.moving_joints[:, :2], axis=1)))
-    r_ref = float(np.mean(np.linalg.norm(geo.reference_joints[:, :2], axis=1)))
-    mov_pts = tf.apply(poses[:, None], r_mov * circle)  # in reference frame
-    ref_pts = tf.apply(tf.invert(poses)[:, None], r_ref * circle)  # in moving frame
+    mov_pts = tf.apply(poses[:, None], geo.moving_radius_mm * circle)  # in reference frame
+    ref_pts = tf.apply(tf.invert(poses)[:, None], geo.reference_radius_mm * circle)
     gap = np.minimum(np.min(geo.moving_side * mov_pts[..., 2], axis=1),
                      np.min(-geo.moving_side * ref_pts[..., 2], axis=1))
     glimit = float(lim.min_ring_gap_mm)

@@ -56,10 +56,9 @@ def _ring_points(plan: Plan, row: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     mount = pi.reference_ring_in_anatomy
     phi = np.linspace(0, 2 * np.pi, 97)
     circle = np.stack([np.cos(phi), np.sin(phi), np.zeros_like(phi)], axis=-1)
-    r_ref = float(np.mean(np.linalg.norm(geo.reference_joints[:, :2], axis=1)))
-    r_mov = float(np.mean(np.linalg.norm(geo.moving_joints[:, :2], axis=1)))
     moving_pose = mount @ plan.poses[row]
-    return (tf.apply(mount, r_ref * circle), tf.apply(moving_pose, r_mov * circle),
+    return (tf.apply(mount, geo.reference_radius_mm * circle),
+            tf.apply(moving_pose, geo.moving_radius_mm * circle),
             tf.apply(mount, geo.reference_joints), tf.apply(moving_pose, geo.moving_joints))
 
 
