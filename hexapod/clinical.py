@@ -209,12 +209,7 @@ def poses_from_signed(params: ArrayLike, side: str) -> tuple[Array, Array]:
     ap, lat, rot = np.radians(p[..., 0]), np.radians(p[..., 1]), np.radians(p[..., 2])
     axis = np.stack([m * np.tan(ap), np.tan(lat), -np.ones_like(ap)], axis=-1)
     axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
-    # swing: the smallest rotation taking -z onto the distal-pointing axis (< 90 degrees)
-    cross = np.cross(np.array([0.0, 0.0, -1.0]), axis)
-    sin = np.linalg.norm(cross, axis=-1)
-    angle = np.arctan2(sin, -axis[..., 2])
-    unit = np.where(sin[..., None] > 1e-15, cross / np.maximum(sin, 1e-300)[..., None], 0.0)
-    swing = tf.rotation_from_rotvec(unit * angle[..., None])
+    swing = tf.swing_rotation(np.array([0.0, 0.0, -1.0]), axis)  # -z onto d (< 90 degrees)
     rotation = swing @ tf.rotation_z(-m * rot)
     trans = np.stack([m * p[..., 3], p[..., 4], p[..., 5]], axis=-1)
     mount = tf.from_rotation_translation(tf.rotation_z(-m * np.radians(p[..., 9])),

@@ -134,6 +134,23 @@ def rotation_about_axis(axis: ArrayLike, angle: ArrayLike) -> Array:
     return rotation_from_rotvec(ax / norm * np.asarray(angle, dtype=float)[..., None])
 
 
+def swing_rotation(from_direction: ArrayLike, to_direction: ArrayLike) -> Array:
+    """Smallest rotation(s) taking one unit direction onto another, shape ``(..., 3, 3)``.
+
+    The rotation turns about ``from x to`` by the angle between them; equal directions give
+    the identity. Opposite directions have no unique smallest rotation and raise InputError.
+    """
+    a = np.asarray(from_direction, dtype=float)
+    b = np.asarray(to_direction, dtype=float)
+    cross = np.cross(a, b)
+    sin = np.linalg.norm(cross, axis=-1)
+    cos = np.einsum("...k,...k->...", a, b)
+    if np.any((sin < 1e-15) & (cos < 0)):
+        raise InputError("opposite directions have no unique smallest rotation")
+    unit = np.where(sin[..., None] > 1e-15, cross / np.maximum(sin, 1e-300)[..., None], 0.0)
+    return rotation_from_rotvec(unit * np.arctan2(sin, cos)[..., None])
+
+
 def rotation_z(angle: ArrayLike) -> Array:
     """Rotation about +z by ``angle`` (rad), shape ``(..., 3, 3)``."""
     a = np.asarray(angle, dtype=float)

@@ -105,3 +105,19 @@ def test_rotvec_round_trip_property(rotvec: np.ndarray, trans: np.ndarray) -> No
 def test_check_transform_rejects(bad: np.ndarray, match: str) -> None:
     with pytest.raises(InputError, match=match):
         tf.check_transform(bad)
+
+
+def test_swing_rotation_is_smallest_and_batched() -> None:
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(4, 3))
+    a /= np.linalg.norm(a, axis=-1, keepdims=True)
+    b = rng.normal(size=(4, 3))
+    b /= np.linalg.norm(b, axis=-1, keepdims=True)
+    rot = tf.swing_rotation(a, b)
+    np.testing.assert_allclose((rot @ a[..., None])[..., 0], b, atol=1e-12)
+    # smallest: its angle is the angle between the directions
+    np.testing.assert_allclose(tf.rotation_angle(rot), np.arccos(np.sum(a * b, axis=-1)),
+                               atol=1e-12)
+    np.testing.assert_allclose(tf.swing_rotation(a[0], a[0]), np.eye(3), atol=1e-15)
+    with pytest.raises(InputError, match="opposite"):
+        tf.swing_rotation(a[0], -a[0])

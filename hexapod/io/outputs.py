@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from hexapod import transforms as tf
 from hexapod.clinical import describe_deformity
 from hexapod.errors import InputError
 from hexapod.io.case_file import case_to_dict
@@ -207,19 +208,13 @@ def write_output(path: str | Path, writer: Callable[[Path], None] | str | bytes,
 def pose_lines(moving_in_reference: np.ndarray, geometry: Any) -> list[str]:
     """A ring pose in words: centre offset, projected tilts and twist, in the reference ring's
     axes (+x right of the master tab when viewed from proximal, +y toward the tab, +z proximal)."""
-    from hexapod import transforms as tf
-
     rot = moving_in_reference[:3, :3]
     t = moving_in_reference[:3, 3]
     axis = rot[:, 2]
     tilt_x = np.degrees(np.arctan2(axis[0], axis[2]))
     tilt_y = np.degrees(np.arctan2(axis[1], axis[2]))
     # twist: rotation left after removing the smallest rotation that tilts +z onto the axis
-    cross = np.cross([0.0, 0.0, 1.0], axis)
-    sin = float(np.linalg.norm(cross))
-    swing = np.eye(3) if sin < 1e-15 else tf.rotation_about_axis(
-        cross / sin, np.arctan2(sin, axis[2]))
-    twist = swing.T @ rot
+    twist = tf.swing_rotation(np.array([0.0, 0.0, 1.0]), axis).T @ rot
     twist_deg = np.degrees(np.arctan2(twist[1, 0], twist[0, 0]))
     moving = "distal" if geometry.reference == "proximal" else "proximal"
     return [
