@@ -24,7 +24,8 @@ import numpy as np
 
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
-from hexapod.clinical import Deformity, StructureAtRisk, build_plan_input
+from hexapod.case import Deformity, StructureAtRisk
+from hexapod.clinical import build_plan_input
 from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue
 from hexapod.planner import plan

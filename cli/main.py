@@ -194,7 +194,7 @@ def check(case: Path) -> None:
     Example:
       hexapod check sample_cases/left_tibia_chronic.toml
     """
-    from hexapod.clinical import describe_deformity
+    from hexapod.io.words import describe_deformity
 
     plan_input = _load(case)
     for line in describe_deformity(plan_input.case):

@@ -11,7 +11,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
 
-from hexapod.clinical import Deformity, distal_in_proximal
+from hexapod.anatomy import distal_in_proximal
+from hexapod.case import Deformity
 from hexapod.io.catalogue_file import load_catalogue
 
 OUT = Path(__file__).parent / "figures"

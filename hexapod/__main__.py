@@ -1,6 +1,6 @@
 """``python -m hexapod``: the same as the ``hexapod`` console script."""
 
-from cli.main import main
+from hexapod_cli.main import main
 
 if __name__ == "__main__":  # pragma: no cover - exercised through subprocess tests
     main()

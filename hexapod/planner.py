@@ -17,7 +17,8 @@ from numpy.typing import NDArray
 
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
-from hexapod.clinical import PlanInput, reading_to_length, true_angulation
+from hexapod.anatomy import true_angulation
+from hexapod.clinical import PlanInput, reading_to_length
 from hexapod.errors import GeometryError, InputError, PlanError
 
 Array = NDArray[np.float64]

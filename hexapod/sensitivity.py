@@ -23,12 +23,8 @@ from numpy.typing import NDArray
 
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
-from hexapod.clinical import (
-    SIGNED_PARAMETERS,
-    PlanInput,
-    poses_from_signed,
-    signed_parameters,
-)
+from hexapod.anatomy import SIGNED_PARAMETERS, poses_from_signed, signed_parameters
+from hexapod.clinical import PlanInput
 from hexapod.errors import InputError
 from hexapod.geometry import FrameGeometry
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import main
+from hexapod_cli.main import main
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = str(ROOT / "sample_cases/right_tibia_chronic.toml")

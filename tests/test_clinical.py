@@ -14,18 +14,9 @@ from hypothesis import strategies as st
 
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
-from hexapod.clinical import (
-    Case,
-    CorrectionSettings,
-    Deformity,
-    FrameSpec,
-    Mounting,
-    Patient,
-    build_plan_input,
-    distal_in_proximal,
-    reference_ring_in_anatomy,
-    true_angulation,
-)
+from hexapod.anatomy import distal_in_proximal, reference_ring_in_anatomy, true_angulation
+from hexapod.case import Case, CorrectionSettings, Deformity, FrameSpec, Mounting, Patient
+from hexapod.clinical import build_plan_input
 from hexapod.errors import CaseError
 from hexapod.io.case_file import parse_case, read_case
 from hexapod.io.catalogue_file import load_catalogue

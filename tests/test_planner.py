@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
-from hexapod.clinical import (
+from hexapod.case import (
     Case,
     CorrectionSettings,
     Deformity,
@@ -21,8 +21,8 @@ from hexapod.clinical import (
     Mounting,
     Patient,
     StructureAtRisk,
-    build_plan_input,
 )
+from hexapod.clinical import build_plan_input
 from hexapod.errors import PlanError
 from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cli.main import main
 from hexapod import transforms as tf
-from hexapod.clinical import build_plan_input, distal_in_proximal, reference_ring_in_anatomy
+from hexapod.anatomy import distal_in_proximal, reference_ring_in_anatomy
+from hexapod.clinical import build_plan_input
 from hexapod.errors import InputError
 from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue
@@ -23,6 +23,7 @@ from hexapod.sensitivity import (
     nominal_parameters,
     one_at_a_time,
 )
+from hexapod_cli.main import main
 
 ROOT = Path(__file__).parent.parent
 CAT = load_catalogue()

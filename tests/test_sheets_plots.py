@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import main
 from hexapod.clinical import build_plan_input
 from hexapod.io import plots, sheets
 from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue
 from hexapod.planner import plan
+from hexapod_cli.main import main
 
 pypdf = pytest.importorskip("pypdf")
 ROOT = Path(__file__).parent.parent

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from hexapod.clinical import (
+from hexapod.case import (
     DIRECTIONS,
     STAGE_COMPONENTS,
     Case,

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from hexapod import transforms as tf
-from hexapod.clinical import describe_deformity
 from hexapod.errors import InputError
 from hexapod.io.case_file import case_to_dict
+from hexapod.io.words import describe_deformity
 from hexapod.planner import Plan
 
 

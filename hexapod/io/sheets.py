@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from hexapod.clinical import describe_deformity
 from hexapod.io.outputs import summary_lines, write_output
+from hexapod.io.words import describe_deformity
 from hexapod.planner import Plan
 
 PAPER_MM = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
