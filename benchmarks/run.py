@@ -28,7 +28,7 @@ from hexapod.case import Deformity, StructureAtRisk
 from hexapod.clinical import build_plan_input
 from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue
-from hexapod.planner import plan
+from hexapod.planning import plan
 from hexapod.sensitivity import Uncertainty, analyse
 
 ROOT = Path(__file__).resolve().parent.parent

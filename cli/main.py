@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from hexapod import __version__
-from hexapod.errors import GeometryError, HexapodError, InputError, PlanError
+from hexapod.errors import GeometryError, HexapodError, InputError, PlanRefused
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,13 +40,21 @@ def domain_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except PlanError as exc:
-            raise UnsafePlanError(str(exc)) from exc
+        except PlanRefused as exc:
+            raise UnsafePlanError(refusal_text(exc)) from exc
         except GeometryError as exc:
             raise UnsafePlanError(f"the case cannot be planned safely: {exc}") from exc
         except (InputError, HexapodError) as exc:
             raise BadInputError(str(exc)) from exc
     return wrapper  # type: ignore[return-value]
+
+
+def refusal_text(exc: PlanRefused) -> str:
+    """The reasons of a refused plan, one line each."""
+    from hexapod.io.messages import violation_message
+
+    return "the case cannot be planned safely:\n" + "\n".join(
+        f"  - {violation_message(v)}" for v in exc.violations)
 
 
 def force_option(func: F) -> F:
@@ -94,18 +102,11 @@ def _echo_err(message: str) -> None:
 
 
 def _load(case_path: Path) -> Any:
-    from hexapod.clinical import build_plan_input
-    from hexapod.io.case_file import read_case
-    from hexapod.io.catalogue_file import load_catalogue
+    """The case file read, its catalogue resolved, in frames and millimetres."""
+    from hexapod.io.loading import load_case
+    from hexapod.planning import prepare
 
-    case = read_case(case_path)
-    hardware = case.frame.hardware
-    if hardware not in ("tsf-like",) and not Path(hardware).is_absolute():
-        candidate = case_path.parent / hardware
-        if candidate.is_file():
-            hardware = str(candidate)
-    catalogue = load_catalogue(hardware)
-    return build_plan_input(case, catalogue)
+    return prepare(load_case(case_path))
 
 
 EPILOG_PLAN = """\b
@@ -145,8 +146,8 @@ def plan(case: Path, fmt: str, output: Path | None, sheet: Path | None, plots: P
          paper: str, force: bool) -> None:
     """Plan the correction of CASE and print the prescription."""
     from hexapod.io import outputs
-    from hexapod.planner import neutral_strut_note
-    from hexapod.planner import plan as make_plan
+    from hexapod.planning import neutral_strut_advice
+    from hexapod.planning import plan as make_plan
 
     targets = [p for p in (output, sheet) if p is not None]
     for target in targets:
@@ -155,10 +156,15 @@ def plan(case: Path, fmt: str, output: Path | None, sheet: Path | None, plots: P
         if not target.parent.is_dir() and str(target.parent):
             raise InputError(f"folder {target.parent} does not exist")
     plan_input = _load(case)
-    result = make_plan(plan_input)
-    notes: list[str] = []
+    try:
+        result = make_plan(plan_input)
+    except PlanRefused as exc:
+        if fmt == "json":
+            click.echo(outputs.refusal_to_json(exc), nl=False)
+        raise
+    notes = []
     if fmt != "csv" or sheet is not None:  # only the outputs that print notes need it
-        note = neutral_strut_note(plan_input, result)
+        note = neutral_strut_advice(result)
         notes = [note] if note else []
     if fmt == "json":
         text = outputs.plan_to_json(result, notes)
@@ -194,13 +200,14 @@ def check(case: Path) -> None:
     Example:
       hexapod check sample_cases/left_tibia_chronic.toml
     """
+    from hexapod.io.messages import note_message
     from hexapod.io.words import describe_deformity
 
     plan_input = _load(case)
     for line in describe_deformity(plan_input.case):
         click.echo(line)
     for note in plan_input.notes:
-        click.echo(note)
+        click.echo(note_message(note))
     click.echo("case is valid")
 
 

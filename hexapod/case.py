@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from hexapod.errors import InputError
 from hexapod.geometry import Reference
+from hexapod.hardware import Catalogue
 
 Array = NDArray[np.float64]
 Side = Literal["right", "left"]
@@ -174,7 +175,12 @@ class CorrectionSettings:
 
 @dataclass(frozen=True)
 class Case:
-    """A whole case file, validated (see :mod:`hexapod.io.case_file`)."""
+    """A whole case file, validated (see :mod:`hexapod.io.case_file`).
+
+    ``catalogue`` is the hardware ``frame.hardware`` names, attached by
+    :func:`hexapod.load_case`; a case built in code attaches one with
+    ``dataclasses.replace(case, catalogue=hexapod.load_catalogue("tsf-like"))``.
+    """
 
     mode: Literal["chronic", "residual"]
     patient: Patient
@@ -184,3 +190,4 @@ class Case:
     correction: CorrectionSettings
     structures_at_risk: tuple[StructureAtRisk, ...] = ()
     schema_version: int = 1
+    catalogue: Catalogue | None = None

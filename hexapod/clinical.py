@@ -8,7 +8,7 @@ at the end of correction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,6 +18,7 @@ from hexapod import transforms as tf
 from hexapod.anatomy import distal_in_proximal, reference_ring_in_anatomy
 from hexapod.case import STAGE_COMPONENTS, Case, Deformity
 from hexapod.errors import GeometryError, InputError
+from hexapod.findings import Note
 from hexapod.geometry import FrameGeometry, Reference
 from hexapod.hardware import Catalogue
 
@@ -76,8 +77,8 @@ class PlanInput:
         Structures at risk at the start, anatomical frame (mm).
     start_lengths : ndarray (6,)
         Joint-centre distances at the start (mm).
-    notes : tuple of str
-        How the start pose was obtained (e.g. which forward-kinematics branch).
+    notes : tuple of Note
+        How the start pose was obtained (``chronic_neutral`` or ``residual_start``).
     """
 
     case: Case
@@ -95,7 +96,13 @@ class PlanInput:
     structure_names: tuple[str, ...]
     structure_points: Array
     start_lengths: Array
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[Note, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
 
     @property
     def reference(self) -> Reference:
@@ -170,7 +177,7 @@ def build_plan_input(case: Case, catalogue: Catalogue) -> PlanInput:
 
     start_frag, end_frag = waypoints[0], waypoints[-1]
     correction_in_ring = tf.invert(mount) @ end_frag @ tf.invert(start_frag) @ mount
-    notes: list[str] = []
+    notes: list[Note] = []
     if case.mode == "chronic":
         if spec.neutral_strut_mm is None:
             raise InputError("chronic mode needs frame.neutral_strut_mm")
@@ -178,8 +185,8 @@ def build_plan_input(case: Case, catalogue: Catalogue) -> PlanInput:
         height = geometry.neutral_height(neutral_length)
         target = geometry.neutral_pose(height)
         start = tf.invert(correction_in_ring) @ target
-        notes.append(f"chronic: the correction ends in the neutral frame, rings "
-                     f"{height:.1f} mm apart, all struts reading {spec.neutral_strut_mm:g} mm")
+        notes.append(Note("chronic_neutral", {"height_mm": height,
+                                              "reading_mm": spec.neutral_strut_mm}))
     else:
         if spec.strut_readings_mm is None or len(spec.strut_readings_mm) != 6:
             raise InputError("residual mode needs six frame.strut_readings_mm")
@@ -192,10 +199,8 @@ def build_plan_input(case: Case, catalogue: Catalogue) -> PlanInput:
         except GeometryError as exc:
             raise GeometryError(f"the six strut readings do not describe a frame: {exc}") from exc
         target = correction_in_ring @ start
-        notes.append("residual: the current ring pose is the forward-kinematics solution reached "
-                     "by Newton's method from the neutral frame with the moving ring "
-                     f"{'distal' if spec.reference == 'proximal' else 'proximal'} of the "
-                     "reference ring")
+        notes.append(Note("residual_start", {
+            "moving_ring": "distal" if spec.reference == "proximal" else "proximal"}))
     mount_inv = tf.invert(mount)
     stage_poses = mount_inv @ waypoints @ tf.invert(start_frag) @ mount @ start
     names = tuple(s.name for s in case.structures_at_risk)

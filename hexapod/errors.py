@@ -4,13 +4,14 @@ Every error the library raises on purpose is a :class:`HexapodError`. The comman
 them to exit codes (contract section 5):
 
 * :class:`InputError`, :class:`CaseError`, :class:`CatalogueError` -- bad input, exit code 2;
-* :class:`GeometryError` (and its subclasses) and :class:`PlanError` -- the case cannot be
+* :class:`GeometryError` (and its subclasses) and :class:`PlanRefused` -- the case cannot be
   planned safely, exit code 1.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class HexapodError(Exception):
@@ -70,16 +71,22 @@ class SingularFrameError(GeometryError):
     """The frame is at or near a singular configuration (Jacobian badly conditioned)."""
 
 
-class PlanError(HexapodError):
-    """The case cannot be planned safely; ``reasons`` lists every reason found.
+class PlanRefused(HexapodError):
+    """The case cannot be planned safely; ``violations`` lists every reason found.
 
     Parameters
     ----------
-    reasons : sequence of str
-        One sentence per problem, naming the day, the strut and the value where they apply.
+    violations : sequence of hexapod.findings.Violation
+        Each with its ``kind``, ``day``, ``strut``, ``value`` and ``limit``; the outputs layer
+        (:func:`hexapod.io.messages.violation_message`) says it in words.
+    suggestions : sequence, optional
+        Changes to the case that were checked to give a plan.
     """
 
-    def __init__(self, reasons: Sequence[str]) -> None:
-        self.reasons = list(reasons)
-        super().__init__("the case cannot be planned safely:\n" +
-                         "\n".join(f"  - {r}" for r in self.reasons))
+    def __init__(self, violations: Sequence[Any], suggestions: Sequence[Any] = ()) -> None:
+        self.violations = tuple(violations)
+        self.suggestions = tuple(suggestions)
+        kinds = ", ".join(
+            f"{v.kind}(day={v.day}, strut={v.strut}, value={v.value}, limit={v.limit})"
+            for v in self.violations)
+        super().__init__(f"plan refused: {kinds}")

@@ -23,10 +23,12 @@ from hexapod.case import (
     StructureAtRisk,
 )
 from hexapod.clinical import build_plan_input
-from hexapod.errors import PlanError
+from hexapod.errors import PlanRefused
 from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue
-from hexapod.planner import Plan, adjustment_times, plan, suggest_neutral_strut
+from hexapod.io.messages import violation_message
+from hexapod.planning import Plan, plan, suggest_neutral_strut
+from hexapod.planning.clock import adjustment_times
 
 SAMPLES = sorted(Path(__file__).parent.parent.glob("sample_cases/*.toml"))
 CATALOGUE = load_catalogue()
@@ -114,7 +116,7 @@ def test_pure_lengthening_ten_days_forty_quarter_millimetres() -> None:
     np.testing.assert_allclose(np.diff(ring_z), -0.25, atol=1e-12)
     change = np.diff(result.joint_lengths_mm, axis=0)
     assert np.ptp(change, axis=1).max() < 1e-9  # all six struts the same each time
-    assert result.summary()["pace_set_by"] == "corresponding point"
+    assert result.summary.pace_set_by == "corresponding point"
     check_invariants(result)
 
 
@@ -154,23 +156,38 @@ def test_swap_is_planned_inside_overlap() -> None:
 
 def test_impossible_case_refused_with_day_and_strut() -> None:
     case = _case(Deformity(axial_translation_mm=30, axial_translation_dir="long"), neutral=280)
-    with pytest.raises(PlanError, match=r"strut \d: reading .* on day \d+ is outside every"):
-        plan(build_plan_input(case, CATALOGUE))
+    pi = build_plan_input(case, CATALOGUE)
+    with pytest.raises(PlanRefused) as info:
+        plan(pi)
+    v = info.value.violations[0]
+    # 30 mm long on a 280 mm neutral strut: the start (day 0) is already past the long size
+    assert (v.kind, v.day, v.limit) == ("strut_range", 0, 289.0)
+    assert v.strut is not None and v.value == pytest.approx(pi.start_lengths[v.strut - 1])
+    assert v.value > 289.0
+    assert f"strut {v.strut}: reading" in violation_message(v)
 
 
 def test_fast_change_per_adjustment_refused() -> None:
     case = _case(Deformity(axial_translation_mm=20, axial_translation_dir="short"), per_day=1,
                  rate=4.0)
-    with pytest.raises(PlanError, match=r"changes .* mm in one adjustment"):
+    with pytest.raises(PlanRefused) as info:
         plan(build_plan_input(case, CATALOGUE))
+    kinds = {v.kind: v for v in info.value.violations}
+    v = kinds["change_per_adjustment"]
+    # exact changes are 3.32-3.44 mm a day; the rounded readings go 143, 146, 150: the first
+    # turn the patient makes over the 3 mm limit is strut 1's 4 mm on day 2
+    assert (v.day, v.strut, v.value, v.limit) == (2, 1, 4.0, 3.0)
+    assert "in one adjustment" in violation_message(v)
 
 
 def test_fitted_sizes_that_cannot_reach_are_refused() -> None:
     case = read_case(SAMPLES[[p.stem for p in SAMPLES].index("total_residual")])
     case = dataclasses.replace(case, frame=dataclasses.replace(
         case.frame, strut_sizes=("long",) * 6))
-    with pytest.raises(PlanError, match="strut 1"):
+    with pytest.raises(PlanRefused) as info:
         plan(build_plan_input(case, CATALOGUE))
+    v = info.value.violations[0]
+    assert (v.kind, v.strut, v.detail["fitted"]) == ("strut_range", 1, "long")
 
 
 def test_neutral_suggestion_needs_fewer_swaps() -> None:
@@ -180,10 +197,10 @@ def test_neutral_suggestion_needs_fewer_swaps() -> None:
     suggestion = suggest_neutral_strut(pi, result)
     assert suggestion is not None
     reading, swaps = suggestion
-    assert swaps < result.summary()["swaps"]  # type: ignore[operator]
+    assert swaps < result.summary.swaps
     better = dataclasses.replace(case, frame=dataclasses.replace(case.frame,
                                                                  neutral_strut_mm=reading))
-    assert plan(build_plan_input(better, CATALOGUE)).summary()["swaps"] == swaps
+    assert plan(build_plan_input(better, CATALOGUE)).summary.swaps == swaps
 
 
 def test_adjustment_times() -> None:
@@ -213,7 +230,7 @@ def test_generated_cases_hold_invariants_or_are_refused(
                                             axial_dir="distal"),))
     try:
         result = plan(build_plan_input(case, CATALOGUE))
-    except PlanError as exc:
-        assert exc.reasons and all(isinstance(r, str) and r for r in exc.reasons)
+    except PlanRefused as exc:
+        assert exc.violations and all(violation_message(v) for v in exc.violations)
         return
     check_invariants(result)

@@ -12,7 +12,7 @@ from hexapod.clinical import build_plan_input
 from hexapod.io import plots, sheets
 from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue
-from hexapod.planner import plan
+from hexapod.planning import plan
 from hexapod_cli.main import main
 
 pypdf = pytest.importorskip("pypdf")

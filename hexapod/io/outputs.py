@@ -15,17 +15,25 @@ from typing import Any
 import numpy as np
 
 from hexapod import transforms as tf
-from hexapod.errors import InputError
+from hexapod.errors import InputError, PlanRefused
+from hexapod.findings import Note
 from hexapod.io.case_file import case_to_dict
+from hexapod.io.messages import (
+    finding_to_dict,
+    note_message,
+    point_name,
+    violation_to_dict,
+    warning_message,
+)
 from hexapod.io.words import describe_deformity
-from hexapod.planner import Plan
+from hexapod.planning import Plan
 
 
 def _matrix(m: np.ndarray) -> list[list[float]]:
     return [[float(v) for v in row] for row in m]
 
 
-def plan_to_dict(plan: Plan, extra_notes: list[str] | None = None) -> dict[str, Any]:
+def plan_to_dict(plan: Plan, extra_notes: list[Note] | None = None) -> dict[str, Any]:
     """The plan as the contract's JSON document (schema_version 1)."""
     pi = plan.plan_input
     sizes = plan.size_names
@@ -43,12 +51,16 @@ def plan_to_dict(plan: Plan, extra_notes: list[str] | None = None) -> dict[str, 
             "strut_sizes": sizes[j],
             "swaps": [{"strut": s.strut, "from_size": s.from_size, "to_size": s.to_size,
                        "reading_mm": s.reading_mm} for s in plan.swaps[j]],
-            "warnings": list(plan.warnings[j]),
+            "warnings": [warning_message(w) for w in plan.warnings[j]],
+            "warning_items": [finding_to_dict(w) for w in plan.warnings[j]],
             "near_end": [bool(v) for v in plan.near_end[j]],
             "deviation_mm": float(plan.deviation_mm[j]),
             "deviation_deg": float(plan.deviation_deg[j]),
         })
     cat = pi.catalogue
+    notes = [*plan.notes, *(extra_notes or [])]
+    summary = plan.summary.as_dict()
+    summary["pace_set_by"] = point_name(summary["pace_set_by"], pi.case.correction.bone_radius_mm)
     return {
         "schema_version": 1,
         "case": case_to_dict(pi.case),
@@ -62,13 +74,23 @@ def plan_to_dict(plan: Plan, extra_notes: list[str] | None = None) -> dict[str, 
         },
         "deformity": {"distal_in_proximal": _matrix(pi.distal_in_proximal)},
         "rows": rows,
-        "summary": plan.summary(),
-        "notes": [*plan.notes, *(extra_notes or [])],
+        "summary": summary,
+        "notes": [note_message(n) for n in notes],
+        "note_items": [finding_to_dict(n) for n in notes],
     }
 
 
-def plan_to_json(plan: Plan, extra_notes: list[str] | None = None) -> str:
+def plan_to_json(plan: Plan, extra_notes: list[Note] | None = None) -> str:
     return json.dumps(plan_to_dict(plan, extra_notes), indent=1) + "\n"
+
+
+def refusal_to_json(refusal: PlanRefused) -> str:
+    """A refused case as the contract's JSON document (section 4): ``refused``, every
+    violation with its kind, day, strut, value, limit and message, and the suggestions."""
+    return json.dumps({"schema_version": 1, "refused": True,
+                       "violations": [violation_to_dict(v) for v in refusal.violations],
+                       "suggestions": [dict(vars(s)) if hasattr(s, "__dict__") else s
+                                       for s in refusal.suggestions]}, indent=1) + "\n"
 
 
 CSV_FIELDS = ("date", "day", "adjustment", "time",
@@ -90,7 +112,8 @@ def plan_to_csv(plan: Plan) -> str:
             *(f"{v:g}" for v in plan.readings_mm[j]), *sizes[j],
             *(f"{v:.6f}" for v in plan.joint_lengths_mm[j]),
             f"{plan.deviation_mm[j]:.6f}", f"{plan.deviation_deg[j]:.6f}",
-            "; ".join(_swap_text(s) for s in plan.swaps[j]), "; ".join(plan.warnings[j]),
+            "; ".join(_swap_text(s) for s in plan.swaps[j]),
+            "; ".join(warning_message(w) for w in plan.warnings[j]),
         ])
     return buf.getvalue()
 
@@ -106,29 +129,31 @@ def _fmt_reading(value: float, near: bool) -> str:
 
 def summary_lines(plan: Plan) -> list[str]:
     """Plain-language summary of a plan."""
-    s = plan.summary()
+    s = plan.summary
     pi = plan.plan_input
     c = pi.case.correction
     lines = []
-    if c.method == "acute":
+    if s.days == 0 and c.method == "gradual":
+        lines.append("nothing to correct: the frame is at its target from the start")
+    elif c.method == "acute":
         lines.append("acute correction in one step")
     else:
-        lines.append(f"{s['days']} days of correction, {c.adjustments_per_day} adjustment(s) a "
-                     f"day, from {s['first_correction_date']} to {s['last_correction_date']}")
-        lines.append(f"rate {c.rate_mm_per_day:g} mm/day; fastest point: {s['pace_set_by']} at "
-                     f"{s['max_sar_mm_per_day']:.2f} mm/day")
+        lines.append(f"{s.days} days of correction, {c.adjustments_per_day} adjustment(s) a "
+                     f"day, from {s.first_correction_date} to {s.last_correction_date}")
+        lines.append(f"rate {c.rate_mm_per_day:g} mm/day; fastest point: "
+                     f"{point_name(s.pace_set_by, c.bone_radius_mm)} at "
+                     f"{s.max_sar_mm_per_day:.2f} mm/day")
         if len(pi.stage_names) > 1:
             lines.append("stages: " + ", ".join(
-                f"{n} ({d} days)" for n, d in zip(pi.stage_names, s["stage_days"],  # type: ignore[call-overload]
-                                                   strict=True)))
-    lines.append(f"true angulation {s['true_angle_deg']:.1f}°; strut swaps: {s['swaps']}")
-    lines.append(f"final residual after rounding: {s['final_residual_mm']:.2f} mm / "
-                 f"{s['final_residual_deg']:.2f}° (largest on any row "
-                 f"{s['max_rounding_deviation_mm']:.2f} mm)")
+                f"{n} ({d} days)" for n, d in zip(pi.stage_names, s.stage_days, strict=True)))
+    lines.append(f"true angulation {s.true_angle_deg:.1f}°; strut swaps: {s.swaps}")
+    lines.append(f"final residual after rounding: {s.final_residual_mm:.2f} mm / "
+                 f"{s.final_residual_deg:.2f}° (largest on any row "
+                 f"{s.max_rounding_deviation_mm:.2f} mm)")
     return lines
 
 
-def plan_to_table(plan: Plan, extra_notes: list[str] | None = None) -> str:
+def plan_to_table(plan: Plan, extra_notes: list[Note] | None = None) -> str:
     """The prescription as a fixed-width text table with a header and a summary."""
     pi = plan.plan_input
     cat = pi.catalogue
@@ -140,7 +165,7 @@ def plan_to_table(plan: Plan, extra_notes: list[str] | None = None) -> str:
     out.append(f"frame: {pi.case.frame.proximal_ring_mm:g} mm proximal ring, "
                f"{pi.case.frame.distal_ring_mm:g} mm distal ring, hardware '{cat.name}'")
     out += summary_lines(plan)
-    out += [f"note: {n}" for n in (*plan.notes, *(extra_notes or []))]
+    out += [f"note: {note_message(n)}" for n in (*plan.notes, *(extra_notes or []))]
     out.append("")
     colours = cat.colour_names
     heads = [f"{i + 1} {colours[i]}" for i in range(6)]

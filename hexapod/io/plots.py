@@ -17,7 +17,7 @@ import numpy as np
 from hexapod import transforms as tf
 from hexapod.errors import InputError
 from hexapod.io.outputs import write_output
-from hexapod.planner import Plan
+from hexapod.planning import Plan
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from hexapod.findings import Note
+from hexapod.io.messages import note_message, point_name
 from hexapod.io.outputs import summary_lines, write_output
 from hexapod.io.words import describe_deformity
-from hexapod.planner import Plan
+from hexapod.planning import Plan
 
 PAPER_MM = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 MM = 1 / 25.4
@@ -91,7 +93,7 @@ def _header(page: _Page, plan: Plan, title: str, page_no: int, pages: int) -> fl
     return 27.0
 
 
-def _summary_page(page: _Page, plan: Plan, pages: int, notes: list[str]) -> None:
+def _summary_page(page: _Page, plan: Plan, pages: int, notes: list[Note]) -> None:
     pi = plan.plan_input
     cat = pi.catalogue
     y = _header(page, plan, "Surgeon summary", 1, pages)
@@ -108,10 +110,10 @@ def _summary_page(page: _Page, plan: Plan, pages: int, notes: list[str]) -> None
     for line in summary_lines(plan):
         y = page.wrap(18, y, line, 105, 8.5)
     for note in (*plan.notes, *notes):
-        y = page.wrap(18, y, "note: " + note, 105, 8.5)
-    warned = sorted({w for row in plan.warnings for w in row})
+        y = page.wrap(18, y, "note: " + note_message(note), 105, 8.5)
+    warned = sum(len(row) for row in plan.warnings)
     if warned:
-        y = page.wrap(18, y, f"{len(warned)} near-end reading(s) are marked * on the sheets.",
+        y = page.wrap(18, y, f"{warned} near-end reading(s) are marked * on the sheets.",
                       105, 8.5)
     y += 2
     page.text(15, y, "Structures and pace", 10, weight="bold")
@@ -120,7 +122,8 @@ def _summary_page(page: _Page, plan: Plan, pages: int, notes: list[str]) -> None
     for k, name in enumerate(rep.names):
         days = np.maximum(rep.stage_days, 1)
         rate = float(np.max(rep.path_mm[:, k] / days)) if len(days) else 0.0
-        y = page.wrap(18, y, f"{name}: path {float(np.sum(rep.path_mm[:, k])):.1f} mm, "
+        label = point_name(name, pi.case.correction.bone_radius_mm)
+        y = page.wrap(18, y, f"{label}: path {float(np.sum(rep.path_mm[:, k])):.1f} mm, "
                       f"up to {rate:.2f} mm/day", 105, 8.5)
     y += 2
     from hexapod.sensitivity import Uncertainty, analyse
@@ -244,7 +247,7 @@ def _paginate(plan: Plan) -> list[list[int]]:
 
 def render_sheet(plan: Plan, path: Path, paper: str = "a4",
                  progress: Callable[[str], None] | None = None,
-                 notes: list[str] | None = None) -> int:
+                 notes: list[Note] | None = None) -> int:
     """Draw the summary page and the sheets into a PDF at ``path``; returns the page count."""
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
@@ -277,7 +280,7 @@ def render_sheet(plan: Plan, path: Path, paper: str = "a4",
 
 def write_sheet(plan: Plan, path: str | Path, paper: str = "a4", force: bool = False,
                 progress: Callable[[str], None] | None = None,
-                notes: list[str] | None = None) -> Path:
+                notes: list[Note] | None = None) -> Path:
     """Write the PDF atomically (never over an existing file without ``force``)."""
     def render(tmp: Path) -> None:
         render_sheet(plan, tmp, paper, progress, notes)
