@@ -100,6 +100,17 @@ def note_message(note: Note) -> str:
     raise ValueError(f"no words for note kind {note.kind!r}")  # pragma: no cover
 
 
+def days_set_by_message(kind: str, strut: int | None, limit_mm: float) -> str:
+    """Why the plan has as many days as it has, when it is not the rate."""
+    if kind == "change_per_adjustment":
+        return (f"pace set by the change per adjustment of strut {strut} (at most "
+                f"{limit_mm:g} mm a turn); the rate alone would allow fewer days")
+    if kind == "swap_window":
+        return (f"pace set by strut {strut}'s size change: small enough steps for one "
+                "adjustment to fall inside the overlap window of its two sizes")
+    return f"pace set by: {kind}"
+
+
 def finding_to_dict(finding: Note | RowWarning) -> dict[str, Any]:
     """A note or row warning as JSON: its kind, its message and its numbers."""
     message = note_message(finding) if isinstance(finding, Note) else warning_message(finding)

@@ -19,6 +19,7 @@ from hexapod.errors import InputError, PlanRefused
 from hexapod.findings import Note
 from hexapod.io.case_file import case_to_dict
 from hexapod.io.messages import (
+    days_set_by_message,
     finding_to_dict,
     note_message,
     point_name,
@@ -143,6 +144,10 @@ def summary_lines(plan: Plan) -> list[str]:
         lines.append(f"rate {c.rate_mm_per_day:g} mm/day; fastest point: "
                      f"{point_name(s.pace_set_by, c.bone_radius_mm)} at "
                      f"{s.max_sar_mm_per_day:.2f} mm/day")
+        if s.days_set_by != "rate":
+            lines.append(days_set_by_message(s.days_set_by, s.days_set_by_strut,
+                                             float(pi.catalogue.limits
+                                                   .max_change_per_adjustment_mm)))
         if len(pi.stage_names) > 1:
             lines.append("stages: " + ", ".join(
                 f"{n} ({d} days)" for n, d in zip(pi.stage_names, s.stage_days, strict=True)))

@@ -116,12 +116,15 @@ def joint_lengths(plan_input: PlanInput, poses: Array) -> Array:
 
 def fit_sizes(plan_input: PlanInput, lengths: Array, day: IntArray) -> IntArray:
     """Each strut's size on each row with the fewest swaps; refuses with ``strut_range`` or
-    ``swap_window`` violations when a strut has no fitting."""
+    ``swap_window`` violations when a strut has no fitting. On an acute step a strut may change
+    size whatever its reading: the surgeon fits the other size in theatre."""
     cat = plan_input.catalogue
     lo, hi, _, offsets = cat.range_table()
+    acute = plan_input.case.correction.method == "acute"
+    free = (np.arange(len(lengths)) > 0) if acute else None  # the acute step is set in theatre
     total, choice = sizes.fit_sizes(lengths, lo, hi, offsets,
                                     float(cat.limits.near_end_margin_mm),
-                                    sizes.fixed_sizes(plan_input))
+                                    sizes.fixed_sizes(plan_input), free, day)
     found = sizes.unfittable(plan_input, lengths, day, total)
     if found:
         raise PlanRefused(found)

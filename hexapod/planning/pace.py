@@ -1,11 +1,15 @@
-"""Pacing: how far each pacing point travels in each stage, and the days the rate allows
-(maths core).
+"""Pacing: how far each pacing point travels in each stage, and the fewest days that keep
+every constraint (maths core).
 
 The pacing points are the structures at risk when the case names any; otherwise the
 corresponding point and the outer cortex (a circle of ``bone_radius_mm`` around the
 corresponding point, perpendicular to the moving fragment). Along a screw path every point
 moves at constant speed within a stage, so the rate alone asks for
-``ceil(longest helix / rate)`` days per stage.
+``ceil(longest helix / rate)`` days per stage. A rotation far from the bone axis can move the
+struts faster than the bone, so the days are raised until no strut changes more than the
+catalogue's limit in one adjustment (and, for a strut changing size, less than the narrowest
+overlap window, so that a row falls inside it for the swap); :func:`schedule` says which
+constraint set them.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from hexapod import kinematics as kin
 from hexapod import transforms as tf
 from hexapod.clinical import PlanInput
 from hexapod.planning.result import PaceReport
@@ -83,16 +88,102 @@ def rate_days(path_mm: Array, rate_mm_per_day: float) -> NDArray[np.int64]:
     return np.where(longest > _TOL, np.maximum(days, 1), 0)
 
 
-def pace_report(plan_input: PlanInput, stage_days: NDArray[np.int64] | None = None
-                ) -> PaceReport:
-    """The pace of a plan with ``stage_days`` (default: the days the rate alone asks for; an
-    acute correction has none, and its pace is the whole path in its one step)."""
+def stage_lengths(plan_input: PlanInput, stage: int, steps: int) -> Array:
+    """Joint-centre distances (mm) at ``steps + 1`` equal fractions of one stage's screw path
+    (its start included), shape (steps + 1, 6)."""
+    way = plan_input.waypoints_in_anatomy
+    motion = way[stage + 1] @ tf.invert(way[stage])
+    fragments = tf.power(motion, np.arange(steps + 1) / steps) @ way[stage]
+    geo = plan_input.geometry
+    return kin.strut_lengths(geo.reference_joints, geo.moving_joints,
+                             plan_input.ring_pose_from_fragment(fragments), check=False)
+
+
+def step_bounds(plan_input: PlanInput, lengths: Array) -> Array:
+    """Largest change (mm) each strut may make in one adjustment over a stage: the catalogue's
+    limit, and for a strut whose readings cross from one size to another, also the narrowest
+    overlap window (so that some row falls inside it for the swap). Shape (6,)."""
+    cat = plan_input.catalogue
+    lo, hi, _, offsets = cat.range_table()
+    bound = np.full(6, float(cat.limits.max_change_per_adjustment_mm))
+    reading = lengths[..., None] - offsets  # (m, 6, S)
+    inside = (reading >= lo - _TOL) & (reading <= hi + _TOL)
+    one_size = np.all(inside, axis=0).any(axis=-1)  # a size holds every reading of the strut
+    windows = hi[:-1] - lo[1:]
+    if windows.size and (windows > 0).any():
+        narrowest = float(np.min(windows[windows > 0]))
+        bound = np.where(one_size, bound, np.minimum(bound, narrowest))
+    return bound
+
+
+def change_days(plan_input: PlanInput, stage: int, at_least: int) -> tuple[int, int]:
+    """Fewest days (>= ``at_least``) for one stage so that no strut changes more than its
+    :func:`step_bounds` in one adjustment; returns (days, the strut that needs them, 1..6, or
+    0 when the bound is not what sets them)."""
+    per_day = plan_input.case.correction.adjustments_per_day
+    fine = stage_lengths(plan_input, stage, 512)
+    bound = step_bounds(plan_input, fine)
+    speed = np.max(np.abs(np.diff(fine, axis=0)), axis=0) * 512  # mm per whole stage
+    days = max(at_least, int(np.max(np.ceil(speed / (per_day * bound) - 1e-9))))
+    while True:
+        change = np.max(np.abs(np.diff(stage_lengths(plan_input, stage, days * per_day),
+                                       axis=0)), axis=0)
+        over = change > bound + _TOL
+        if not over.any():
+            break
+        days += 1
+    setter = int(np.argmax(change / bound)) + 1 if days > at_least else 0
+    return days, setter
+
+
+def schedule(plan_input: PlanInput) -> tuple[NDArray[np.int64], tuple[str, ...],
+                                              tuple[int, ...]]:
+    """Days of each stage: the fewest that keep every pacing point within the rate, every
+    strut within the change per adjustment and give every swap a row in its window.
+
+    Returns
+    -------
+    stage_days : int array (stages,)
+    set_by : tuple of str
+        Per stage, the constraint that set its days: ``rate``, ``change_per_adjustment``,
+        ``swap_window`` or ``none`` (nothing moves).
+    set_by_strut : tuple of int
+        Per stage, the strut (1..6) whose change set the days, or 0.
+    """
+    settings = plan_input.case.correction
+    _, path, _ = stage_paths(plan_input)
+    days = rate_days(path, settings.rate_mm_per_day)
+    set_by, struts = [], []
+    limit = float(plan_input.catalogue.limits.max_change_per_adjustment_mm)
+    for k in range(len(days)):
+        if days[k] == 0:
+            set_by.append("none")
+            struts.append(0)
+            continue
+        need, strut = change_days(plan_input, k, int(days[k]))
+        if strut:
+            fine = stage_lengths(plan_input, k, 64)
+            crossing = step_bounds(plan_input, fine)[strut - 1] < limit - _TOL
+            set_by.append("swap_window" if crossing else "change_per_adjustment")
+        else:
+            set_by.append("rate")
+        days[k] = need
+        struts.append(strut)
+    return days, tuple(set_by), tuple(struts)
+
+
+def pace_report(plan_input: PlanInput) -> PaceReport:
+    """The pace of a plan: its days (see :func:`schedule`; an acute correction has none, and
+    its pace is the whole path in its one step) and how fast every pacing point moves."""
     settings = plan_input.case.correction
     names, path, cortex_path = stage_paths(plan_input)
     acute = settings.method == "acute"
-    if stage_days is None:
-        stage_days = (np.zeros(len(path), dtype=np.int64) if acute
-                      else rate_days(path, settings.rate_mm_per_day))
+    if acute:
+        stage_days = np.zeros(len(path), dtype=np.int64)
+        set_by: tuple[str, ...] = ("acute",) * len(path)
+        set_by_strut: tuple[int, ...] = (0,) * len(path)
+    else:
+        stage_days, set_by, set_by_strut = schedule(plan_input)
     if acute:
         per_day = np.max(path, axis=0) if len(path) else np.zeros(len(names))
         per_point = np.sum(path, axis=0)
@@ -105,4 +196,5 @@ def pace_report(plan_input: PlanInput, stage_days: NDArray[np.int64] | None = No
     setter = names[int(np.argmax(per_point))] if len(names) else ""
     return PaceReport(names=names, path_mm=path, stage_days=np.array(stage_days, dtype=np.int64),
                       pace_setter=setter, max_mm_per_day=float(np.max(per_day, initial=0.0)),
-                      cortex_max_mm_per_day=cortex_rate)
+                      cortex_max_mm_per_day=cortex_rate, days_set_by=set_by,
+                      days_set_by_strut=set_by_strut)

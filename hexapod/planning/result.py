@@ -55,6 +55,11 @@ class PaceReport:
     pace_setter : str
         The pacing point that moves fastest.
     max_mm_per_day, cortex_max_mm_per_day : float
+    days_set_by : tuple of str
+        Per stage, the constraint that set its days: ``rate``, ``change_per_adjustment``,
+        ``swap_window``, ``acute`` or ``none``.
+    days_set_by_strut : tuple of int
+        Per stage, the strut (1..6) whose change set the days, or 0.
     """
 
     names: tuple[str, ...]
@@ -63,6 +68,8 @@ class PaceReport:
     pace_setter: str
     max_mm_per_day: float
     cortex_max_mm_per_day: float
+    days_set_by: tuple[str, ...] = ()
+    days_set_by_strut: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         read_only(self.path_mm, self.stage_days)
@@ -83,6 +90,8 @@ class Summary:
     final_residual_deg: float
     max_rounding_deviation_mm: float
     swaps: int
+    days_set_by: str
+    days_set_by_strut: int | None
     stages: tuple[str, ...]
     stage_days: tuple[int, ...]
     start_date: dt.date
@@ -180,6 +189,14 @@ class Plan:
         """Strut change-outs in the whole plan."""
         return int(sum(len(s) for s in self.swaps))
 
+    def _days_set_by(self) -> tuple[str, int | None]:
+        """The constraint (and strut) that set the days of the longest stage."""
+        if not len(self.pace.stage_days) or not self.pace.days_set_by:
+            return "none", None
+        k = int(np.argmax(self.pace.stage_days))
+        strut = self.pace.days_set_by_strut[k]
+        return self.pace.days_set_by[k], strut or None
+
     @property
     def summary(self) -> Summary:
         """The contract's summary block plus the pace report."""
@@ -193,7 +210,8 @@ class Plan:
             final_residual_mm=float(self.deviation_mm[-1]),
             final_residual_deg=float(self.deviation_deg[-1]),
             max_rounding_deviation_mm=float(np.max(self.deviation_mm)),
-            swaps=self.swap_count, stages=tuple(self.plan_input.stage_names),
+            swaps=self.swap_count, days_set_by=self._days_set_by()[0],
+            days_set_by_strut=self._days_set_by()[1], stages=tuple(self.plan_input.stage_names),
             stage_days=tuple(int(x) for x in self.pace.stage_days), start_date=self.dates[0],
             first_correction_date=self.dates[1] if len(self.dates) > 1 else None,
             last_correction_date=self.dates[-1])

@@ -56,10 +56,14 @@ def round_readings(plan_input: PlanInput, poses: Array, lengths: Array, size_ind
                    key_points_ring: Array, keep_first: Array | None) -> Array:
     """Readings (n, 6) rounded to each strut's increment: per row the best-scoring candidate
     (see :func:`rounding_scores`) that moves no strut against the direction of its exact
-    length. ``keep_first`` fixes row 0 (residual mode: the readings the frame has now)."""
+    length and, in a gradual correction, no strut more than the change-per-adjustment limit
+    (always possible when the exact change is within it and the limit is a whole number of
+    scale steps). ``keep_first`` fixes row 0 (residual mode: the readings the frame has now)."""
     cand, score = rounding_scores(plan_input, poses, lengths, size_index, key_points_ring)
     off = plan_input.catalogue.range_table()[3][size_index]
     cand_len = cand + off[:, None, :]
+    gradual = plan_input.case.correction.method == "gradual"
+    limit = float(plan_input.catalogue.limits.max_change_per_adjustment_mm) if gradual else np.inf
     out = np.empty((len(lengths), 6))
     start = 0
     prev_len = None
@@ -74,7 +78,7 @@ def round_readings(plan_input: PlanInput, poses: Array, lengths: Array, size_ind
             direction = np.sign(np.where(np.abs(move) < _TOL, 0.0, move))
             step = cand_len[j] - prev_len
             against = ((direction > 0) & (step < -_TOL)) | ((direction < 0) & (step > _TOL)) \
-                | ((direction == 0) & (np.abs(step) > _TOL))
+                | ((direction == 0) & (np.abs(step) > _TOL)) | (np.abs(step) > limit + _TOL)
             ok = ~against.any(axis=-1)
             if np.isfinite(s[ok]).any():
                 s = np.where(ok, s, np.inf)

@@ -22,14 +22,24 @@ _TOL = 1e-9
 
 
 def fit_sizes(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: float,
-             fixed: IntArray | None) -> tuple[Array, IntArray]:
+              fixed: IntArray | None, free_rows: NDArray[np.bool_] | None = None,
+              day: IntArray | None = None) -> tuple[Array, IntArray]:
     """Fewest swaps, then fewest near-end readings, for every strut (and leading batch).
+
+    The state of a strut on a row is its size and whether it was already swapped that day:
+    a second swap of one strut on one day is never chosen.
 
     Parameters
     ----------
     lengths : (..., n, 6) joint-centre distances per row.
     lo, hi, offsets : (S,) per strut size.
     fixed : (6,) size indices fitted at row 0, or None to choose.
+    free_rows : (n,) bool, optional
+        Rows on which a strut may be swapped whatever its reading (an acute step, set in
+        theatre: the surgeon fits the other size); elsewhere a swap needs the reading inside
+        both sizes.
+    day : (n,) int, optional
+        Day of each row (default: every row its own day).
 
     Returns
     -------
@@ -39,30 +49,49 @@ def fit_sizes(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: floa
     reading = lengths[..., None] - offsets  # (..., n, 6, S)
     inside = (reading >= lo - _TOL) & (reading <= hi + _TOL)
     near = ((reading <= lo + margin) | (reading >= hi - margin)).astype(float)
-    n = lengths.shape[-2]
-    sizes = len(lo)
+    n, sizes = lengths.shape[-2], len(lo)
+    if day is None:
+        day = np.arange(n)
+    free = np.zeros(n, dtype=bool) if free_rows is None else free_rows
     cost = np.where(inside[..., 0, :, :], near[..., 0, :, :], np.inf)
     if fixed is not None:
         cost = np.where(np.arange(sizes) == fixed[:, None], cost, np.inf)
-    back = np.zeros((*lengths.shape[:-2], n, 6, sizes), dtype=np.int64)
-    back[..., 0, :, :] = np.arange(sizes)
-    stay_index = np.broadcast_to(np.arange(sizes), cost.shape)
+    costs = np.stack([cost, np.full_like(cost, np.inf)], axis=-1)  # (..., 6, S, swapped today)
+    back = np.zeros((*lengths.shape[:-2], n, 6, sizes, 2), dtype=np.int64)  # 2 * size + flag
+    size_ids = np.broadcast_to(np.arange(sizes)[:, None], costs.shape)
     for j in range(1, n):
         ins = inside[..., j, :, :]
-        masked = np.where(ins, cost, np.inf)
-        src = np.argmin(masked, axis=-1)
-        swap = np.take_along_axis(masked, src[..., None], axis=-1) + SWAP_COST
-        use_swap = swap < cost
-        new = np.where(use_swap, swap, cost) + near[..., j, :, :]
-        back[..., j, :, :] = np.where(use_swap, src[..., None], stay_index)
-        cost = np.where(ins, new, np.inf)
-    best = np.argmin(cost, axis=-1)
-    total = np.take_along_axis(cost, best[..., None], axis=-1)[..., 0]
+        if day[j] != day[j - 1]:  # a new day: yesterday's swaps do not count
+            flag = np.argmin(costs, axis=-1)
+            base = np.min(costs, axis=-1)
+            stay = np.stack([base, np.full_like(base, np.inf)], axis=-1)
+            stay_from = np.stack([2 * size_ids[..., 0] + flag, 2 * size_ids[..., 1] + 1], -1)
+            source = base
+            source_flag = flag
+        else:
+            stay = costs
+            stay_from = 2 * size_ids + np.arange(2)
+            source = costs[..., 0]
+            source_flag = np.zeros_like(source, dtype=np.int64)
+        masked = source if free[j] else np.where(ins, source, np.inf)
+        src = np.argmin(masked, axis=-1)  # (..., 6)
+        swap = np.take_along_axis(masked, src[..., None], axis=-1)[..., 0] + SWAP_COST
+        swap_from = 2 * src + np.take_along_axis(source_flag, src[..., None], axis=-1)[..., 0]
+        swap = np.broadcast_to(swap[..., None], stay.shape[:-1])
+        use_swap = swap < stay[..., 1]
+        new = np.stack([stay[..., 0], np.where(use_swap, swap, stay[..., 1])], axis=-1)
+        back[..., j, :, :, 0] = stay_from[..., 0]
+        back[..., j, :, :, 1] = np.where(use_swap, swap_from[..., None], stay_from[..., 1])
+        costs = np.where(ins[..., None], new + near[..., j, :, :, None], np.inf)
+    flat = costs.reshape(*costs.shape[:-2], -1)  # (..., 6, 2S) as 2 * size + flag
+    best = np.argmin(flat, axis=-1)
+    total = np.take_along_axis(flat, best[..., None], axis=-1)[..., 0]
     choice = np.empty((*lengths.shape[:-2], n, 6), dtype=np.int64)
     cur = best
     for j in range(n - 1, -1, -1):
-        choice[..., j, :] = cur
-        cur = np.take_along_axis(back[..., j, :, :], cur[..., None], axis=-1)[..., 0]
+        choice[..., j, :] = cur // 2
+        step = back[..., j, :, :, :].reshape(*back.shape[:-4], 6, -1)
+        cur = np.take_along_axis(step, cur[..., None], axis=-1)[..., 0]
     choice = np.where(np.isfinite(total)[..., None, :], choice, -1)
     return total, choice
 
