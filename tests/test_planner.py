@@ -277,14 +277,15 @@ def test_size_fit_matches_brute_force_on_small_cases() -> None:
                                    None, day)
         best = np.inf
         for seq in itertools.product(range(len(lo)), repeat=5):
-            ok = all(lo[s] - 1e-9 <= r <= hi[s] + 1e-9 for s, r in zip(seq, readings))
+            ok = all(lo[s] - 1e-9 <= r <= hi[s] + 1e-9 for s, r in zip(seq, readings, strict=True))
             swaps = [j for j in range(1, 5) if seq[j] != seq[j - 1]]
             ok = ok and all(lo[seq[j - 1]] - 1e-9 <= readings[j] <= hi[seq[j - 1]] + 1e-9
                             for j in swaps)
             per_day = [day[j] for j in swaps]
             ok = ok and len(per_day) == len(set(per_day))
             if ok:
-                near = sum(r <= lo[s] + 5 or r >= hi[s] - 5 for s, r in zip(seq, readings))
+                pairs = zip(seq, readings, strict=True)
+                near = sum(r <= lo[s] + 5 or r >= hi[s] - 5 for s, r in pairs)
                 best = min(best, len(swaps) * sizes.SWAP_COST + near)
         assert total[0] == best
 
