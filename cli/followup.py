@@ -68,6 +68,7 @@ def new_from_case(case_path: Path, readings: tuple[float, ...],
     from hexapod.io.case_write import followup_case_text
     from hexapod.io.outputs import write_output
     from hexapod.io.readback_words import case_keys
+    from hexapod.readback import moved_structures
 
     if output is not None and output.exists() and not force:
         raise InputError(f"{output} exists; use --force to replace it")
@@ -76,7 +77,8 @@ def new_from_case(case_path: Path, readings: tuple[float, ...],
     text = followup_case_text(
         case, readings, visit or dt.date.today(), sizes=_sizes(sizes), source=case_path.name,
         hardware=_hardware_for(case_path, case.frame.hardware),
-        predicted=case_keys(remaining.deformity_now))
+        predicted=case_keys(remaining.deformity_now),
+        structures=moved_structures(remaining, case.structures_at_risk, case.patient.side))
     if output is None:
         click.echo(text, nl=False)
     else:

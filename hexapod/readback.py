@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hexapod import transforms as tf
 from hexapod.anatomy import true_angulation
-from hexapod.case import medial_sign
+from hexapod.case import StructureAtRisk, medial_sign
 from hexapod.errors import GeometryError, InputError
 
 Array = NDArray[np.float64]
@@ -128,6 +128,10 @@ class Remaining:
         X-rays would show it, without the extra lengthening still wanted.
     ring_pose : ndarray (4, 4)
         ``moving_ring_in_reference_ring`` now (mm).
+    moving_fragment_motion : ndarray (4, 4)
+        How the moving fragment has moved since the start, in the anatomical frame:
+        ``fragment_now @ inv(fragment_start)`` (a point moving with it goes from ``p`` to
+        ``motion @ p``).
     extra_lengthening_mm : float
         The case's extra lengthening, included in the axial translation of ``signed``.
     """
@@ -137,13 +141,15 @@ class Remaining:
     distal_in_proximal: Array
     deformity_now: Array
     ring_pose: Array
+    moving_fragment_motion: Array
     extra_lengthening_mm: float
 
     def __post_init__(self) -> None:
         for values in (self.signed, self.deformity_now):
             if np.shape(values) != (6,) or not np.all(np.isfinite(values)):
                 raise InputError("signed parameters must be six finite numbers")
-        for arr in (self.signed, self.deformity_now, self.distal_in_proximal, self.ring_pose):
+        for arr in (self.signed, self.deformity_now, self.distal_in_proximal, self.ring_pose,
+                    self.moving_fragment_motion):
             arr.setflags(write=False)
 
 
@@ -183,6 +189,8 @@ def remaining_correction(ring_pose: ArrayLike, *, start_ring_pose: ArrayLike,
     now = np.array(signed_from_distal_in_proximal(d_in_p, side))
     return Remaining(signed=signed, true_angulation_deg=true, distal_in_proximal=d_in_p,
                      deformity_now=now, ring_pose=ring,
+                     moving_fragment_motion=moving @ tf.invert(
+                         np.asarray(start_fragment_in_anatomy, dtype=float)),
                      extra_lengthening_mm=float(extra_lengthening_mm))
 
 
@@ -196,6 +204,23 @@ def remaining_for_plan_input(plan_input: Any, ring_pose: ArrayLike) -> Remaining
         start_fragment_in_anatomy=pi.waypoints_in_anatomy[0], reference=pi.reference,
         side=pi.case.patient.side,
         extra_lengthening_mm=pi.case.correction.extra_lengthening_mm)
+
+
+def moved_structures(remaining: Remaining, structures: tuple[StructureAtRisk, ...],
+                     side: str) -> tuple[StructureAtRisk, ...]:
+    """The structures at risk where the frame reading puts them now: each moved with the
+    moving fragment since the start (anatomical frame, relative to the origin, mm)."""
+    m = medial_sign(side)
+    moved = []
+    for s in structures:
+        x, y, z = tf.apply(remaining.moving_fragment_motion, s.position(side))
+        ap, lat, axial = float(m * x), float(y), float(z)
+        moved.append(StructureAtRisk(
+            name=s.name, ap_mm=abs(ap), ap_dir=("medial" if ap > 0 else "lateral") if ap else None,
+            lat_mm=abs(lat), lat_dir=("anterior" if lat > 0 else "posterior") if lat else None,
+            axial_mm=abs(axial),
+            axial_dir=("proximal" if axial > 0 else "distal") if axial else None))
+    return tuple(moved)
 
 
 def ring_pose_from_readings(plan_input: Any, readings_mm: ArrayLike,

@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from hexapod.case import Case
+from hexapod.case import Case, StructureAtRisk
 from hexapod.errors import InputError
 
 #: The placeholder written for every deformity value and direction still to fill.
@@ -58,11 +58,15 @@ def _line(key: str, value: Any, comment: str = "") -> str:
     return f"{text:<27} # {comment}" if comment else text
 
 
-def _magnitudes(obj: Any, names: Sequence[tuple[str, str]]) -> list[str]:
-    """``name_unit`` and ``name_dir`` lines of a dataclass, directions only where non-zero."""
+def _magnitudes(obj: Any, names: Sequence[tuple[str, str]], decimals: int | None = None
+                ) -> list[str]:
+    """``name_unit`` and ``name_dir`` lines of a dataclass, directions only where non-zero;
+    values rounded to ``decimals`` when given."""
     lines = []
     for name, unit in names:
         value = getattr(obj, f"{name}_{unit}")
+        if decimals is not None:
+            value = round(value, decimals)
         lines.append(_line(f"{name}_{unit}", value))
         direction = getattr(obj, f"{name}_dir")
         if value and direction:
@@ -73,7 +77,8 @@ def _magnitudes(obj: Any, names: Sequence[tuple[str, str]]) -> list[str]:
 def followup_case_text(case: Case, readings_mm: Sequence[float], visit: dt.date, *,
                        sizes: Sequence[str] | None = None, source: str = "",
                        hardware: str | None = None,
-                       predicted: dict[str, Any] | None = None) -> str:
+                       predicted: dict[str, Any] | None = None,
+                       structures: Sequence[StructureAtRisk] | None = None) -> str:
     """The text of a residual-mode case file for a follow-up visit.
 
     Parameters
@@ -94,6 +99,9 @@ def followup_case_text(case: Case, readings_mm: Sequence[float], visit: dt.date,
     predicted : dict, optional
         ``[deformity]`` keys the frame reading predicts (see
         :func:`hexapod.io.readback_words.case_keys`), written as a comment for comparison.
+    structures : sequence of StructureAtRisk, optional
+        The structures at risk where they are now (see
+        :func:`hexapod.readback.moved_structures`); default: the case's, at its start.
 
     Returns
     -------
@@ -137,10 +145,11 @@ def followup_case_text(case: Case, readings_mm: Sequence[float], visit: dt.date,
         *(_line(key, TO_FILL, comment) for key, comment in _DEFORMITY_KEYS),
     ]
     if predicted:
-        lines += ["# The frame reading predicts, if the original mounting and X-ray measurements "
-                  "were exact:",
-                  "#   " + ", ".join(f"{k} = {_value(v)}" for k, v in predicted.items()
-                                    if v is not None)]
+        lines.append("# The frame reading predicts, if the original mounting and X-ray "
+                     "measurements were exact:")
+        keys = [k for k, v in predicted.items() if v is not None]
+        lines += ["#   " + ", ".join(f"{k} = {_value(predicted[k])}" for k in keys[i:i + 2])
+                  for i in range(0, len(keys), 2)]
     lines += [
         "",
         "[mounting]                  # as in the original case: the reference ring has not moved",
@@ -159,8 +168,10 @@ def followup_case_text(case: Case, readings_mm: Sequence[float], visit: dt.date,
         _line("stages", list(c.stages)),
         _line("bone_radius_mm", c.bone_radius_mm),
     ]
-    for s in case.structures_at_risk:
-        lines += ["", "[[structures_at_risk]]      # position at the original start; it has "
-                  "moved with its fragment", _line("name", s.name),
-                  *_magnitudes(s, (("ap", "mm"), ("lat", "mm"), ("axial", "mm")))]
+    moved = structures is not None
+    where = ("where the frame reading puts it now" if moved
+             else "at the original start: it has moved with its fragment since")
+    for s in (structures if structures is not None else case.structures_at_risk):
+        lines += ["", f"[[structures_at_risk]]      # position {where}", _line("name", s.name),
+                  *_magnitudes(s, (("ap", "mm"), ("lat", "mm"), ("axial", "mm")), 1)]
     return "\n".join(lines) + "\n"
