@@ -272,8 +272,9 @@ def ring_pose_from_readings(plan_input: Any, readings_mm: ArrayLike,
 def nearest_row(previous_readings: ArrayLike, readings: ArrayLike) -> tuple[int, Array]:
     """The row of a prescription nearest to six readings, and how each strut differs from it.
 
-    Nearest means the smallest largest per-strut difference; ties go to the smaller sum of
-    squared differences, then to the earlier row.
+    Nearest means the smallest sum of absolute per-strut differences (so that one strut
+    turned 3 mm the wrong way is named against the row the other five match); ties go to the
+    smaller largest difference, then to the earlier row.
 
     Parameters
     ----------
@@ -298,9 +299,9 @@ def nearest_row(previous_readings: ArrayLike, readings: ArrayLike) -> tuple[int,
     if not (np.all(np.isfinite(rows)) and np.all(np.isfinite(now))):
         raise InputError("readings contain NaN or infinite values")
     diff = now - rows
+    total = np.sum(np.abs(diff), axis=1)
     worst = np.max(np.abs(diff), axis=1)
-    squares = np.sum(diff**2, axis=1)
-    row = int(np.lexsort((np.arange(len(rows)), squares, worst))[0])
+    row = int(np.lexsort((np.arange(len(rows)), worst, total))[0])
     out = diff[row].copy()
     out.setflags(write=False)
     return row, out
