@@ -227,8 +227,8 @@ def ring_pose_from_readings(plan_input: Any, readings_mm: ArrayLike,
                             sizes: tuple[str, ...] | None = None) -> Array:
     """``moving_ring_in_reference_ring`` (4x4, mm) of six scale readings on the case's frame.
 
-    Forward kinematics from the waypoint of the case's correction (start, stages, end) whose
-    strut lengths are nearest the readings, so that the assembly branch is the case's.
+    Forward kinematics (Newton's method, capped steps) from the case's start pose, so that
+    the assembly branch is the case's.
 
     Parameters
     ----------
@@ -259,12 +259,9 @@ def ring_pose_from_readings(plan_input: Any, readings_mm: ArrayLike,
     lengths = np.array([reading_to_length(pi.catalogue, float(r), s)
                         for r, s in zip(readings, fitted, strict=True)])
     geo = pi.geometry
-    candidates = np.concatenate([pi.stage_poses, pi.target_pose[None]])
-    cand_lengths = kin.strut_lengths(geo.reference_joints, geo.moving_joints, candidates)
-    guess = candidates[int(np.argmin(np.max(np.abs(cand_lengths - lengths), axis=-1)))]
     try:
-        return kin.solve_pose(geo.reference_joints, geo.moving_joints, lengths, guess=guess,
-                              moving_side=geo.moving_side)
+        return kin.solve_pose(geo.reference_joints, geo.moving_joints, lengths,
+                              guess=pi.start_pose, moving_side=geo.moving_side)
     except GeometryError as exc:
         raise GeometryError(f"the six strut readings do not describe a frame: {exc}") from exc
 

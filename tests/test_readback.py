@@ -234,9 +234,8 @@ def test_extra_lengthening_is_still_to_do_at_the_start(rng: np.random.Generator)
     assert any("7 mm of extra lengthening" in line for line in remaining_lines(end, pi.case))
 
 
-def test_readings_near_the_end_use_the_end_branch(rng: np.random.Generator) -> None:
-    """Forward kinematics starts from the waypoint nearest the readings: the middle of the
-    correction is read back as about half the deformity."""
+def test_readings_mid_correction_give_that_pose(rng: np.random.Generator) -> None:
+    """Forward kinematics from the start pose finds a pose half-way through the correction."""
     signed = random_signed(rng)
     pi = build_plan_input(make_case(signed, "right", "proximal", rng), CATALOGUE)
     half = pi.ring_pose_from_fragment(tf.power(pi.waypoints_in_anatomy[-1] @ tf.invert(
