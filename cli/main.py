@@ -230,7 +230,7 @@ def new(output: Path | None, output_option: Path | None, source: Path | None,
     \b
     Examples:
       hexapod new my_case.toml
-      hexapod new --from case.toml --readings 148 150 155 151 153 147 -o visit.toml
+      hexapod new --from case.toml --readings 161 140 147 133 153 146 -o visit.toml
     """
     from hexapod.io.outputs import write_output
 
@@ -334,7 +334,7 @@ def pose(case: Path | None, hardware: str | None, proximal_ring: float | None,
 
     \b
     Examples:
-      hexapod pose sample_cases/right_tibia_chronic.toml --readings 148 150 155 151 153 147
+      hexapod pose sample_cases/right_tibia_chronic.toml --readings 161 140 147 133 153 146
       hexapod pose --proximal-ring 155 --distal-ring 155 --readings 150 152 149 151 150 150
     """
     if case is not None:
