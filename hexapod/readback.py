@@ -177,7 +177,9 @@ def remaining_correction(ring_pose: ArrayLike, *, start_ring_pose: ArrayLike,
     """
     if reference not in ("proximal", "distal"):
         raise InputError(f"reference must be 'proximal' or 'distal', got {reference!r}")
-    ring = np.array(ring_pose, dtype=float)
+    ring = np.array(tf.check_transform(ring_pose, "ring_pose"))
+    if ring.shape != (4, 4):
+        raise InputError(f"ring_pose must be one 4x4 pose, got shape {ring.shape}")
     moving = fragment_in_anatomy(ring, start_ring_pose, reference_ring_in_anatomy,
                                  start_fragment_in_anatomy)
     d_in_p = moving if reference == "proximal" else tf.invert(moving)

@@ -256,11 +256,15 @@ def test_readings_refused(rng: np.random.Generator) -> None:
         ring_pose_from_readings(pi, [150.0] * 6, ("medium",) * 5)
     with pytest.raises(GeometryError, match="do not describe a frame"):
         ring_pose_from_readings(pi, [80.0, 280.0] * 3)
+    frames = {"start_ring_pose": np.eye(4), "reference_ring_in_anatomy": np.eye(4),
+              "start_fragment_in_anatomy": np.eye(4)}
     with pytest.raises(InputError, match="reference"):
-        remaining_correction(np.eye(4), start_ring_pose=np.eye(4),
-                             reference_ring_in_anatomy=np.eye(4),
-                             start_fragment_in_anatomy=np.eye(4), reference="middle",
+        remaining_correction(np.eye(4), **frames, reference="middle", side="right")
+    with pytest.raises(InputError, match="one 4x4"):
+        remaining_correction(np.stack([np.eye(4)] * 2), **frames, reference="proximal",
                              side="right")
+    with pytest.raises(InputError, match="ring_pose"):
+        remaining_correction(2 * np.eye(4), **frames, reference="proximal", side="right")
 
 
 def test_remaining_is_read_only_and_validated(rng: np.random.Generator) -> None:
