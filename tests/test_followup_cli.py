@@ -63,6 +63,8 @@ def test_pose_case_at_the_first_row_gives_back_the_case(runner: CliRunner,
         assert said[key][1] == word, key
         assert abs(said[key][0] - value) <= 0.5, key
     assert "true angulation 11." in result.output
+    assert ("at the start of correction (the case file): 10.0° varus (AP view), 5.0° apex "
+            "anterior (lateral view)") in result.output
     assert "moving_ring_in_reference_ring =" in result.output  # the ring pose as before
     result = runner.invoke(main, ["pose", SAMPLE, "--readings", *map(str, last)])
     assert result.exit_code == 0

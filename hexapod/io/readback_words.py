@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from hexapod.anatomy import true_angulation
+from hexapod.anatomy import signed_parameters, true_angulation
+from hexapod.case import Mounting
 from hexapod.errors import InputError
 
 #: Per signed parameter (order of :mod:`hexapod.readback`): case-file key stem, unit key,
@@ -84,6 +85,9 @@ def remaining_lines(remaining: Any, case: Any) -> list[str]:
         f"true angulation {true:.1f}°"
         + (f", plane of deformity {plane:.0f}° from the coronal plane" if round(true, 1) else ""),
     ]
+    at_start = signed_parameters(case.deformity, Mounting())[:6]
+    lines.append("at the start of correction (the case file): "
+                 + ", ".join(parameter_words(at_start)))
     if remaining.extra_lengthening_mm:
         lines.append(f"the axial translation is measured to the planned end, which includes "
                      f"{remaining.extra_lengthening_mm:g} mm of extra lengthening")
