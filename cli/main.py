@@ -213,17 +213,48 @@ def check(case: Path) -> None:
 
 @main.command()
 @click.argument("output", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "output_option", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the case file here (same as OUTPUT).")
+@click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
+              help="Follow-up visit: a residual-mode case pre-filled from this case.")
+@click.option("--readings", type=float, nargs=6, default=None,
+              help="With --from: the six scale readings at the visit, struts 1..6 (mm).")
+@click.option("--sizes", nargs=6, default=None,
+              help="With --from: the fitted strut sizes, struts 1..6 (default: the case's).")
+@click.option("--date", "visit", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="With --from: start date of the new prescription  [default: today].")
 @force_option
 @domain_errors
-def new(output: Path | None, force: bool) -> None:
+def new(output: Path | None, output_option: Path | None, source: Path | None,
+        readings: tuple[float, ...] | None, sizes: tuple[str, ...] | None,
+        visit: Any, force: bool) -> None:
     """Write a commented template case file to OUTPUT (or stdout).
 
+    With --from CASE --readings: a residual-mode case for a follow-up visit, pre-filled from
+    CASE (patient, frame, sizes, mounting, correction settings, the readings), its deformity
+    left to fill from the new X-rays.
+
     \b
-    Example:
+    Examples:
       hexapod new my_case.toml
+      hexapod new --from case.toml --readings 161 140 147 133 153 146 -o visit.toml
     """
     from hexapod.io.outputs import write_output
 
+    if output is not None and output_option is not None:
+        raise InputError("give the output file once: OUTPUT or -o")
+    output = output or output_option
+    if source is not None:
+        if not readings:
+            raise InputError("--from needs --readings r1 ... r6 (the readings at the visit)")
+        from hexapod_cli.followup import new_from_case
+
+        new_from_case(source, readings, sizes, visit.date() if visit else None, output, force)
+        return
+    given = [name for name, value in (("--readings", readings), ("--sizes", sizes),
+                                      ("--date", visit)) if value]
+    if given:
+        raise InputError(f"{', '.join(given)} needs --from CASE")
     text = resources.files("hexapod").joinpath("data/template.toml").read_text("utf-8")
     if output is None:
         click.echo(text, nl=False)
@@ -286,18 +317,49 @@ def lengths(case: Path) -> None:
 
 
 @main.command()
-@hardware_options
+@click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--hardware", default=None,
+              help="Without CASE: catalogue name or path  [default: tsf-like].")
+@click.option("--proximal-ring", type=float,
+              help="Without CASE: proximal ring size (inner diameter, mm).")
+@click.option("--distal-ring", type=float,
+              help="Without CASE: distal ring size (inner diameter, mm).")
+@click.option("--reference", type=click.Choice(["proximal", "distal"]), default=None,
+              help="Without CASE: the ring that stays still  [default: proximal].")
 @click.option("--readings", type=float, nargs=6, required=True,
               help="The six scale readings, struts 1..6 (mm).")
+@click.option("--sizes", nargs=6, default=None,
+              help="With CASE: the fitted strut sizes, struts 1..6 (default: the case's).")
 @domain_errors
-def pose(hardware: str, proximal_ring: float, distal_ring: float, reference: str,
-         readings: tuple[float, ...]) -> None:
+def pose(case: Path | None, hardware: str | None, proximal_ring: float | None,
+         distal_ring: float | None, reference: str | None, readings: tuple[float, ...],
+         sizes: tuple[str, ...] | None) -> None:
     """Where the moving ring is, given six strut readings (forward kinematics).
 
+    With CASE: also the correction still to do, in the case's own clinical words, under the
+    case's mounting (at a follow-up visit).
+
     \b
-    Example:
+    Examples:
+      hexapod pose sample_cases/right_tibia_chronic.toml --readings 161 140 147 133 153 146
       hexapod pose --proximal-ring 155 --distal-ring 155 --readings 150 152 149 151 150 150
     """
+    if case is not None:
+        ring_only = {"--hardware": hardware, "--proximal-ring": proximal_ring,
+                     "--distal-ring": distal_ring, "--reference": reference}
+        given = [name for name, value in ring_only.items() if value is not None]
+        if given:
+            raise InputError(f"{', '.join(given)}: the frame comes from CASE; give CASE or "
+                             "the rings, not both")
+        from hexapod_cli.followup import pose_with_case
+
+        pose_with_case(case, readings, sizes)
+        return
+    if proximal_ring is None or distal_ring is None:
+        raise InputError("give CASE, or --proximal-ring and --distal-ring")
+    if sizes:
+        raise InputError("--sizes needs CASE")
+
     import numpy as np
 
     from hexapod import kinematics as kin
@@ -305,8 +367,9 @@ def pose(hardware: str, proximal_ring: float, distal_ring: float, reference: str
     from hexapod.io.catalogue_file import load_catalogue
     from hexapod.io.outputs import pose_lines
 
-    cat = load_catalogue(hardware)
-    geo = cat.frame_geometry(proximal_ring, distal_ring, reference)  # type: ignore[arg-type]
+    cat = load_catalogue(hardware or "tsf-like")
+    geo = cat.frame_geometry(proximal_ring, distal_ring,
+                             reference or "proximal")  # type: ignore[arg-type]
     lens = np.array([reading_to_length(cat, r) for r in readings])
     solved = kin.solve_pose(geo.reference_joints, geo.moving_joints, lens,
                             moving_side=geo.moving_side)
