@@ -83,9 +83,8 @@ def plan(case: Case | PlanInput) -> Plan:
     readings = rounding.round_readings(plan_input, poses, lengths, size_index,
                                        rounding.key_points_in_ring(plan_input, poses),
                                        keep_first)
-    offsets = plan_input.catalogue.range_table()[3]
-    set_lengths = readings + offsets[size_index]
-    achieved = assemble(plan_input, set_lengths, poses, day)
+    readings, achieved = verify(plan_input, poses, lengths, size_index, readings, day)
+    set_lengths = readings + plan_input.catalogue.range_table()[3][size_index]
     per_point, deviation_mm, deviation_deg = rounding.deviation(plan_input, poses, achieved)
     found = rounding_violations(plan_input, per_point, deviation_mm, deviation_deg, day)
     checks, cond = safety.safety_checks(plan_input, poses, readings, set_lengths, day)
@@ -129,6 +128,25 @@ def fit_sizes(plan_input: PlanInput, lengths: Array, day: IntArray) -> IntArray:
     if found:
         raise PlanRefused(found)
     return choice
+
+
+def verify(plan_input: PlanInput, poses: Array, lengths: Array, size_index: IntArray,
+           readings: Array, day: IntArray) -> tuple[Array, Array]:
+    """Forward kinematics of the rounded readings; rows whose key points land further than
+    the catalogue's rounding bound from the plan are re-picked by their exact displacement
+    (:func:`~hexapod.planning.rounding.repair_rows`). Returns (readings, achieved poses)."""
+    offsets = plan_input.catalogue.range_table()[3]
+    achieved = assemble(plan_input, readings + offsets[size_index], poses, day)
+    _, deviation_mm, _ = rounding.deviation(plan_input, poses, achieved)
+    bound = float(plan_input.catalogue.limits.max_rounding_error_mm)
+    bad = np.nonzero(deviation_mm > bound)[0]
+    if plan_input.case.mode == "residual":
+        bad = bad[bad > 0]
+    if bad.size:
+        readings = rounding.repair_rows(plan_input, poses, lengths, size_index, readings, bad,
+                                        bound)
+        achieved = assemble(plan_input, readings + offsets[size_index], poses, day)
+    return readings, achieved
 
 
 def assemble(plan_input: PlanInput, set_lengths: Array, poses: Array, day: IntArray) -> Array:

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
 from hexapod.clinical import PlanInput
+from hexapod.errors import GeometryError
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -74,12 +75,7 @@ def round_readings(plan_input: PlanInput, poses: Array, lengths: Array, size_ind
     for j in range(start, len(lengths)):
         s = score[j]
         if prev_len is not None:
-            move = lengths[j] - lengths[j - 1]
-            direction = np.sign(np.where(np.abs(move) < _TOL, 0.0, move))
-            step = cand_len[j] - prev_len
-            against = ((direction > 0) & (step < -_TOL)) | ((direction < 0) & (step > _TOL)) \
-                | ((direction == 0) & (np.abs(step) > _TOL)) | (np.abs(step) > limit + _TOL)
-            ok = ~against.any(axis=-1)
+            ok = _allowed(cand_len[j] - prev_len, lengths[j] - lengths[j - 1], limit)
             if np.isfinite(s[ok]).any():
                 s = np.where(ok, s, np.inf)
         best = int(np.argmin(s))
@@ -128,3 +124,49 @@ def deviation(plan_input: PlanInput, planned: Array, achieved: Array) -> tuple[A
     per_point = np.linalg.norm(moved_real - moved_plan, axis=-1)
     return (per_point, np.max(per_point, axis=1),
             np.degrees(tf.rotation_angle(tf.invert(planned) @ achieved)))
+
+
+def _allowed(step: Array, move: Array, limit: float) -> NDArray[np.bool_]:
+    """Candidates whose change from the previous row (``step``, (..., 6)) follows the
+    direction of the exact change ``move`` (6,) and stays within ``limit``."""
+    direction = np.sign(np.where(np.abs(move) < _TOL, 0.0, move))
+    against = ((direction > 0) & (step < -_TOL)) | ((direction < 0) & (step > _TOL)) \
+        | ((direction == 0) & (np.abs(step) > _TOL)) | (np.abs(step) > limit + _TOL)
+    return np.asarray(~against.any(axis=-1))
+
+
+def repair_rows(plan_input: PlanInput, poses: Array, lengths: Array, size_index: IntArray,
+                readings: Array, rows: IntArray, bound_mm: float) -> Array:
+    """Re-pick the readings of ``rows`` by the exact (forward-kinematics) displacement of the
+    key points instead of the first-order score, among the candidates that keep the direction
+    and change-limit rules with both neighbouring rows. Rows with no better candidate keep
+    their readings. Returns the new readings (n, 6)."""
+    geo = plan_input.geometry
+    cand, score = rounding_scores(plan_input, poses, lengths, size_index,
+                                  key_points_in_ring(plan_input, poses))
+    off = plan_input.catalogue.range_table()[3][size_index]
+    gradual = plan_input.case.correction.method == "gradual"
+    limit = float(plan_input.catalogue.limits.max_change_per_adjustment_mm) if gradual else np.inf
+    out = readings.copy()
+    for j in rows:
+        if j == 0:
+            continue
+        ok = np.isfinite(score[j]) & _allowed(cand[j] + off[j] - out[j - 1] - off[j - 1],
+                                              lengths[j] - lengths[j - 1], limit)
+        if j + 1 < len(out):
+            ok &= _allowed(out[j + 1] + off[j + 1] - cand[j] - off[j],
+                           lengths[j + 1] - lengths[j], limit)
+        if not ok.any():
+            continue
+        options = cand[j][ok]
+        try:
+            achieved = kin.solve_pose(geo.reference_joints, geo.moving_joints,
+                                      options + off[j], guess=poses[j], max_condition=None)
+        except GeometryError:
+            continue
+        planned = np.broadcast_to(poses[j], achieved.shape)
+        _, worst, _ = deviation(plan_input, planned, achieved)
+        best = int(np.argmin(worst))
+        if worst[best] <= bound_mm:
+            out[j] = options[best]
+    return out
