@@ -51,10 +51,9 @@ def domain_errors(func: F) -> F:
 
 def refusal_text(exc: PlanRefused) -> str:
     """The reasons of a refused plan, one line each."""
-    from hexapod.io.messages import violation_message
+    from hexapod.io.messages import refusal_lines
 
-    return "the case cannot be planned safely:\n" + "\n".join(
-        f"  - {violation_message(v)}" for v in exc.violations)
+    return "\n".join(refusal_lines(exc))
 
 
 def force_option(func: F) -> F:

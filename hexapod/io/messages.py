@@ -68,6 +68,37 @@ def violation_to_dict(violation: Violation) -> dict[str, Any]:
             "message": violation_message(violation), "detail": dict(violation.detail)}
 
 
+def _value_text(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def suggestion_message(suggestion: Any) -> str:
+    """A checked remedy in words: the case keys to change and the days of the plan it gives."""
+    changes = ", ".join(f"{key} = {_value_text(value)}"
+                        for key, value in suggestion.changes.items())
+    return f"this would plan ({suggestion.days} days): {changes}"
+
+
+def suggestion_to_dict(suggestion: Any) -> dict[str, Any]:
+    """A suggestion as JSON: kind, the changed case keys, the days and a message."""
+    return {"kind": suggestion.kind,
+            "changes": {k: list(v) if isinstance(v, tuple) else v
+                        for k, v in suggestion.changes.items()},
+            "days": suggestion.days, "message": suggestion_message(suggestion)}
+
+
+def refusal_lines(refusal: Any) -> list[str]:
+    """A refused case in words: every violation, then every checked suggestion."""
+    lines = ["the case cannot be planned safely:"]
+    lines += [f"  - {violation_message(v)}" for v in refusal.violations]
+    if refusal.suggestions:
+        lines.append("checked by planning, each of these changes gives a plan:")
+        lines += [f"  - {suggestion_message(s)}" for s in refusal.suggestions]
+    return lines
+
+
 def warning_message(warning: RowWarning) -> str:
     """A row warning in words (``near_end``)."""
     d = warning.detail

@@ -23,6 +23,7 @@ from hexapod.io.messages import (
     finding_to_dict,
     note_message,
     point_name,
+    suggestion_to_dict,
     violation_to_dict,
     warning_message,
 )
@@ -90,8 +91,8 @@ def refusal_to_json(refusal: PlanRefused) -> str:
     violation with its kind, day, strut, value, limit and message, and the suggestions."""
     return json.dumps({"schema_version": 1, "refused": True,
                        "violations": [violation_to_dict(v) for v in refusal.violations],
-                       "suggestions": [dict(vars(s)) if hasattr(s, "__dict__") else s
-                                       for s in refusal.suggestions]}, indent=1) + "\n"
+                       "suggestions": [suggestion_to_dict(s) for s in refusal.suggestions]},
+                      indent=1) + "\n"
 
 
 CSV_FIELDS = ("date", "day", "adjustment", "time",

@@ -23,7 +23,7 @@ from hexapod.case import Case
 from hexapod.clinical import PlanInput, build_plan_input
 from hexapod.errors import GeometryError, InputError, PlanRefused
 from hexapod.findings import Note, RowWarning, Violation
-from hexapod.planning import clock, path, rounding, safety, sizes
+from hexapod.planning import clock, path, remedies, rounding, safety, sizes
 from hexapod.planning.advice import neutral_strut_advice, suggest_neutral_strut
 from hexapod.planning.pace import pace_report
 from hexapod.planning.result import PaceReport, Plan, Summary, Swap
@@ -50,7 +50,7 @@ def prepare(case: Case) -> PlanInput:
     return build_plan_input(case, case.catalogue)
 
 
-def plan(case: Case | PlanInput) -> Plan:
+def plan(case: Case | PlanInput, *, suggest: bool = True) -> Plan:
     """Plan the correction of a case.
 
     Parameters
@@ -70,9 +70,21 @@ def plan(case: Case | PlanInput) -> Plan:
     PlanRefused
         With every violation found: a reading outside every strut size, a missed swap window,
         a rounding deviation over the bound, a safety limit crossed, an unsafe rate, two swaps
-        of one strut on one day.
+        of one strut on one day; with ``suggest``, also the changes to the case that were
+        checked to give a plan (:mod:`~hexapod.planning.remedies`).
     """
     plan_input = case if isinstance(case, PlanInput) else prepare(case)
+    try:
+        return _plan(plan_input)
+    except PlanRefused as exc:
+        if not suggest or exc.suggestions:
+            raise
+        found = remedies.find_remedies(plan_input, exc.violations, _plan)
+        raise PlanRefused(exc.violations, found) from exc
+
+
+def _plan(plan_input: PlanInput) -> Plan:
+    """The pipeline of :func:`plan`, without suggestions."""
     settings = plan_input.case.correction
     report = pace_report(plan_input)
     poses, day, adjustment, stage = path.rows(plan_input, report.stage_days)

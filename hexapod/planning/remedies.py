@@ -1,0 +1,141 @@
+"""Remedies: what would make a refused case plannable, each checked by planning it (maths core).
+
+For a refusal the planner tries, in order, the changes a surgeon could make: another neutral
+strut reading (chronic), another fitted size for a named strut (residual), larger rings, a staged
+order that lengthens first, a lower rate, more adjustments a day. A change is offered only when
+the case planned with it gives a plan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from hexapod.case import Case
+from hexapod.clinical import PlanInput, build_plan_input
+from hexapod.errors import GeometryError, HexapodError, InputError
+from hexapod.findings import Violation
+from hexapod.planning import path
+from hexapod.planning.advice import neutral_candidates
+from hexapod.planning.pace import pace_report
+
+#: Kinds of :class:`Suggestion`, each with the case keys it changes.
+SUGGESTION_KINDS = ("neutral_strut", "strut_size", "ring_size", "stages", "rate",
+                    "adjustments_per_day")
+
+#: How many neutral readings whose sizes fit are planned, at the most.
+_NEUTRAL_TRIES = 3
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A change to the case that was checked to give a plan.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`SUGGESTION_KINDS`.
+    changes : mapping
+        Case keys and their new values, e.g. ``{"frame.neutral_strut_mm": 170.0}``,
+        ``{"frame.strut_sizes": ("medium", ..)}``, ``{"correction.stages": ("lengthen_first",)}``.
+    days : int
+        Days of correction of the plan with the change.
+    """
+
+    kind: str
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    days: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in SUGGESTION_KINDS:
+            raise ValueError(f"unknown suggestion kind {self.kind!r}")
+        object.__setattr__(self, "changes", MappingProxyType(dict(self.changes)))
+
+
+def apply_suggestion(case: Case, suggestion: Suggestion) -> Case:
+    """The case with the suggestion's changes made (keys ``section.key``)."""
+    sections: dict[str, dict[str, Any]] = {}
+    for key, value in suggestion.changes.items():
+        section, name = key.split(".")
+        sections.setdefault(section, {})[name] = value
+    updates = {section: dataclasses.replace(getattr(case, section), **values)
+               for section, values in sections.items()}
+    return dataclasses.replace(case, **updates)
+
+
+def _candidates(plan_input: PlanInput, violations: tuple[Violation, ...]
+                ) -> Iterator[Suggestion]:
+    """Changes worth trying for these violations, most specific first."""
+    case, cat = plan_input.case, plan_input.catalogue
+    kinds = {v.kind for v in violations}
+    sizing = bool(kinds & {"strut_range", "swap_window"})
+    if sizing and case.mode == "chronic" and case.frame.neutral_strut_mm is not None:
+        mine = case.frame.neutral_strut_mm
+        poses = path.rows(plan_input, pace_report(plan_input).stage_days)[0]
+        readings, swaps = neutral_candidates(plan_input, poses)
+        order = np.lexsort((np.abs(readings - mine), swaps))  # fewest swaps, then nearest
+        for i in order[np.isfinite(swaps[order])][:_NEUTRAL_TRIES]:
+            yield Suggestion("neutral_strut", {"frame.neutral_strut_mm": float(readings[i])})
+    fitted = case.frame.strut_sizes
+    if sizing and fitted is not None:
+        names = [s.name for s in cat.strut_sizes]
+        for v in violations:
+            if v.strut is None:
+                continue
+            for name in names:
+                if name != fitted[v.strut - 1]:
+                    new = tuple(name if i == v.strut - 1 else s for i, s in enumerate(fitted))
+                    yield Suggestion("strut_size", {"frame.strut_sizes": new})
+    rings = sorted(r.diameter_mm for r in cat.rings)
+    geometry = {"ring_gap", "strut_collision", "joint_angle", "singular", "strut_range"}
+    if kinds & geometry:
+        for ring in rings:
+            if ring > max(case.frame.proximal_ring_mm, case.frame.distal_ring_mm):
+                yield Suggestion("ring_size", {"frame.proximal_ring_mm": ring,
+                                               "frame.distal_ring_mm": ring})
+    if not case.correction.stages:
+        yield Suggestion("stages", {"correction.stages": ("lengthen_first",)})
+    if "rate" in kinds:
+        rate = case.correction.rate_mm_per_day
+        for lower in (0.75 * rate, 0.5 * rate):
+            yield Suggestion("rate", {"correction.rate_mm_per_day": round(lower, 3)})
+    if "change_per_adjustment" in kinds:
+        for more in range(case.correction.adjustments_per_day + 1, 7):
+            yield Suggestion("adjustments_per_day", {"correction.adjustments_per_day": more})
+
+
+def find_remedies(plan_input: PlanInput, violations: tuple[Violation, ...],
+                  planner: Callable[[PlanInput], Any], most: int = 3,
+                  attempts: int = 40) -> list[Suggestion]:
+    """Up to ``most`` suggestions (at most one of each kind), each checked by planning the
+    changed case with ``planner``; at most ``attempts`` plans are tried in all.
+
+    Parameters
+    ----------
+    plan_input : PlanInput
+        The refused case.
+    violations : tuple of Violation
+        Why it was refused.
+    planner : callable
+        Plans a PlanInput and raises a :class:`~hexapod.errors.HexapodError` when it cannot.
+    """
+    found: list[Suggestion] = []
+    tried = 0
+    for candidate in _candidates(plan_input, violations):
+        if len(found) >= most or tried >= attempts:
+            break
+        if any(s.kind == candidate.kind for s in found):
+            continue
+        tried += 1
+        try:
+            changed = apply_suggestion(plan_input.case, candidate)
+            result = planner(build_plan_input(changed, plan_input.catalogue))
+        except (HexapodError, GeometryError, InputError, ValueError):
+            continue
+        found.append(dataclasses.replace(candidate, days=int(np.max(result.day))))
+    return found
