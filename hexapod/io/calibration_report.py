@@ -27,6 +27,9 @@ from hexapod.io.measurement_file import (
 
 #: A measurement further than this many caliper standard deviations from its fit is suspect.
 POOR_FIT_FACTOR = 6.0
+#: A fitted number less certain than this (standard error, mm) is not written: a catalogue
+#: number marked ``measured`` must be better than the guess it replaces.
+MAX_STANDARD_ERROR_MM = 0.5
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,16 @@ def _suspect(keys: Sequence[str], residuals: np.ndarray, standardized: np.ndarra
             "is wrong: measure again and add more distances")
 
 
+def _refuse_uncertain(fits: Sequence[tuple[str, ParameterFit]], entries: str,
+                      suspect: str | None, meas: Measurements) -> None:
+    for key, fit in fits:
+        if fit.standard_error_mm > MAX_STANDARD_ERROR_MM:
+            raise MeasurementError(entries, (
+                f"the fit of {key} has a standard error of {fit.standard_error_mm:.2f} mm "
+                f"(at most {MAX_STANDARD_ERROR_MM:g} mm is written): the measurements disagree; "
+                + (suspect or "check them, measure again and add more")), meas.source)
+
+
 def _strut_sizes(meas: Measurements, base: Catalogue, sd_mm: float,
                  out: list[FittedNumber], warnings: list[str]) -> tuple[StrutSize, ...]:
     sizes = []
@@ -100,6 +113,7 @@ def _strut_sizes(meas: Measurements, base: Catalogue, sd_mm: float,
                 "these measurements and the scale")
         warn = _suspect([m.key for m in entries], fit.residuals_mm, fit.standardized,
                         f"strut size {size.name}", sd_mm)
+        _refuse_uncertain([(key, fit.offset)], ", ".join(m.key for m in entries), warn, meas)
         if warn:
             warnings.append(warn)
         q = _measured(fit.offset.value, fit.offset, note, meas)
@@ -122,9 +136,11 @@ def _one_ring(ring: RingSize, entries: list[RingMeasurement], base: Catalogue,
                                "the position (proximal or distal) of each entry", meas.source)
     warn = _suspect(keys, fit.residuals_mm, fit.standardized,
                     f"ring {ring.diameter_mm:g} mm", sd_mm)
+    prefix = f"rings[{ring.diameter_mm:g}]"
+    _refuse_uncertain([(f"{prefix}.joint_radius_offset_mm", fit.radius),
+                       (f"{prefix}.pair_spacing_mm", fit.spacing)], names, warn, meas)
     if warn:
         warnings.append(warn)
-    prefix = f"rings[{ring.diameter_mm:g}]"
     note = (f"least-squares fit to {fit.radius.count} caliper distances between joint centres "
             f"({names}) in {Path(meas.source).name}")
     offset = _measured(fit.radius.value - ring.diameter_mm / 2.0, fit.radius, note, meas)
