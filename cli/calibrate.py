@@ -42,6 +42,10 @@ def calibrate(measurements: Path, output: Path, force: bool) -> None:
     from hexapod.io.outputs import write_output
 
     try:
+        if output.name in ("", ".", "..") or output.is_dir():
+            raise _BadInput(f"-o {str(output)!r}: give the path of a catalogue file to write")
+        if output.exists() and not output.is_file():
+            raise _BadInput(f"{output} is not a regular file; only files are replaced")
         if output.exists() and not force:
             raise _BadInput(f"{output} exists; use --force to replace it")
         meas = read_measurements(measurements)
@@ -56,4 +60,6 @@ def calibrate(measurements: Path, output: Path, force: bool) -> None:
         write_output(output, text, force)
     except HexapodError as exc:
         raise _BadInput(str(exc)) from exc
+    except OSError as exc:
+        raise _BadInput(f"cannot write {output}: {exc.strerror or exc}") from exc
     click.echo(f"wrote {output}", err=True)

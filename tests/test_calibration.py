@@ -291,6 +291,29 @@ def test_never_overwrites_without_force(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["clinic.toml"]  # no temporary left
 
 
+def test_output_must_be_a_regular_file(tmp_path: Path) -> None:
+    runner = CliRunner()
+    for target in ("", str(tmp_path), "/dev/null"):
+        result = runner.invoke(main, ["calibrate", str(EXAMPLE), "-o", target, "--force"])
+        assert result.exit_code == 2, (target, result.output)
+        assert "Traceback" not in result.output
+    result = runner.invoke(main, ["calibrate", str(EXAMPLE), "-o",
+                                  str(tmp_path / "missing" / "x.toml")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_few_strut_readings_say_the_slope_is_unchecked(tmp_path: Path) -> None:
+    lines = ['schema_version = 1', 'base = "tsf-like"', 'name = "c"', 'measured_on = 2026-11-20',
+             '[[strut]]', 'size = "long"', 'reading_mm = 200', 'joint_distance_mm = 207.1']
+    result, out = _calibrate(tmp_path, "\n".join(lines))
+    assert result.exit_code == 0, result.output
+    assert "strut size long: 1 different reading(s): the scale's slope is not checked" \
+        in result.output
+    q = load_catalogue(out).strut_size("long").reading_to_length_offset_mm
+    assert (float(q), q.count, q.residual_mm) == (7.1, 1, 0.0)
+    assert q.standard_error_mm == pytest.approx(0.05)  # the caliper's own
+
+
 def test_relative_base_is_read_beside_the_measurements(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     text = resources.files("hexapod").joinpath("data/tsf-like.toml").read_text("utf-8")

@@ -105,6 +105,11 @@ def _strut_sizes(meas: Measurements, base: Catalogue, sd_mm: float,
                 f"{Path(meas.source).name}")
         if not np.isnan(fit.slope):
             note += f"; scale slope {fit.slope:.4f} +/- {fit.slope_standard_error:.4f}"
+        if np.unique(readings).size < 3:
+            warnings.append(
+                f"strut size {size.name}: {np.unique(readings).size} different reading(s): "
+                "the scale's slope is not checked; measure at three or more readings spread "
+                f"over its range ({size.min_mm:g}-{size.max_mm:g} mm)")
         if not fit.slope_consistent:
             warnings.append(
                 f"strut size {size.name}: the joint distance grows {fit.slope:.4f} mm per mm "
