@@ -420,3 +420,15 @@ def test_explicit_joints_are_written() -> None:
 @given(st.text(max_size=60))
 def test_toml_strings_round_trip(text: str) -> None:
     assert tomllib.loads(f"x = {toml_string(text)}")["x"] == text
+
+
+def test_readme_shows_the_real_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Describe your own hardware")[1].split("```console\n")[1]
+    command, *shown = block.split("\n```")[0].splitlines()
+    args = command.removeprefix("$ hexapod ").split()
+    (tmp_path / "sample_cases").symlink_to(ROOT / "sample_cases")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == shown
