@@ -432,3 +432,49 @@ def test_readme_shows_the_real_output(tmp_path: Path, monkeypatch: pytest.Monkey
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == shown
+
+
+def test_strut_slope_matches_polyfit(rng: np.random.Generator) -> None:
+    readings = rng.uniform(100, 180, size=7)
+    distances = 1.003 * readings + 4.0 + rng.normal(0, 0.05, size=7)
+    fit = fit_strut_offset(readings, distances)
+    slope, _ = np.polyfit(readings, distances, 1)
+    assert fit.slope == pytest.approx(slope, rel=1e-12)
+    assert fit.offset.value == pytest.approx(np.mean(distances - readings), rel=1e-12)
+    # a plain loop as the oracle of the standardized residuals
+    n, sd = len(readings), max(np.std(distances - readings, ddof=1), 0.05)
+    for i in range(n):
+        e = distances[i] - readings[i] - fit.offset.value
+        assert fit.standardized[i] == pytest.approx(e / (sd * np.sqrt(1 - 1 / n)))
+
+
+def test_standard_errors_are_honest_over_many_samples() -> None:
+    """Over 300 noisy samples the errors fall within 1.96 SE about 95 % of the time and within
+    1 SE about 68 %: the standard errors are neither too small nor far too large."""
+    rng = np.random.default_rng(11)
+    true_r, true_s = 95.0, 14.0
+    pairs = [[1, 2], [3, 4], [5, 6], [1, 3], [2, 5], [4, 6], [1, 4], [2, 6]]
+    exact = _chord_oracle(true_r, true_s, PROX, pairs)
+    z = []
+    for _ in range(300):
+        noisy = np.array(exact) + rng.normal(0, 0.05, len(exact))
+        fit = fit_ring(ChordObservations.from_joints(*PROX, pairs, noisy), 93.8, 15.0)
+        z += [(fit.radius.value - true_r) / fit.radius.standard_error_mm,
+              (fit.spacing.value - true_s) / fit.spacing.standard_error_mm]
+        readings = np.array([120.0, 140.0, 160.0])
+        strut = fit_strut_offset(readings, readings + 6.0 + rng.normal(0, 0.05, 3))
+        z.append((strut.offset.value - 6.0) / strut.offset.standard_error_mm)
+    z_abs = np.abs(np.array(z))
+    assert 0.93 <= np.mean(z_abs < 1.96) <= 1.0
+    assert 0.60 <= np.mean(z_abs < 1.0) <= 0.85
+
+
+@given(st.floats(60.0, 150.0), st.floats(8.0, 25.0))
+def test_ring_fit_recovers_any_ring(radius: float, spacing: float) -> None:
+    pairs = [[1, 2], [1, 3], [2, 5], [4, 6]]
+    obs = ChordObservations.from_joints(*DIST, pairs, _chord_oracle(radius, spacing, DIST, pairs))
+    fit = fit_ring(obs, 93.8, 15.0)
+    assert fit.converged
+    assert fit.radius.value == pytest.approx(radius, abs=1e-6)
+    assert fit.spacing.value == pytest.approx(spacing, abs=1e-6)
+    np.testing.assert_allclose(fit.residuals_mm, 0.0, atol=1e-6)

@@ -280,3 +280,17 @@ def test_plan_quantities_count_measured_and_explicit_joints() -> None:
     assert provenance_counts(keys.items())["measured"] == 2
     only_explicit = dict(cat.plan_quantities(155, 130))
     assert "rings[130].pair_spacing_mm" in only_explicit
+
+
+def test_quantity_validates_its_metadata() -> None:
+    from hexapod.hardware import Quantity
+
+    q = Quantity(6.4, "measured", "calipers", measured_on=datetime.date(2026, 11, 20), count=3,
+                 residual_mm=0.02, standard_error_mm=0.01)
+    assert q.fit_fields == {"measured_on": datetime.date(2026, 11, 20), "count": 3,
+                            "residual_mm": 0.02, "standard_error_mm": 0.01}
+    assert Quantity(1.0, "weak").fit_fields == {}
+    for kwargs in ({"provenance": "guess"}, {"count": 0}, {"count": True},
+                   {"residual_mm": float("nan")}, {"standard_error_mm": -1.0}):
+        with pytest.raises(InputError):
+            Quantity(**{"value": 1.0, "provenance": "measured", **kwargs})
