@@ -478,3 +478,61 @@ def test_ring_fit_recovers_any_ring(radius: float, spacing: float) -> None:
     assert fit.radius.value == pytest.approx(radius, abs=1e-6)
     assert fit.spacing.value == pytest.approx(spacing, abs=1e-6)
     np.testing.assert_allclose(fit.residuals_mm, 0.0, atol=1e-6)
+
+
+class _Raw(str):
+    """TOML text written as it is."""
+
+
+def _render(doc: dict[str, Any]) -> str:
+    """A measurement document as TOML (top-level values, then arrays of tables)."""
+    from hexapod.io.catalogue_write import toml_value as value_text
+
+    def toml_value(value: Any) -> str:
+        return str(value) if isinstance(value, _Raw) else value_text(value)
+
+    lines = [f"{k} = {toml_value(v)}" for k, v in doc.items() if not isinstance(v, list)
+             or not all(isinstance(e, dict) for e in v) or not v]
+    for key, entries in doc.items():
+        if isinstance(entries, list) and entries and all(isinstance(e, dict) for e in entries):
+            for entry in entries:
+                lines.append(f"[[{key}]]")
+                lines += [f"{k} = {toml_value(v)}" for k, v in entry.items()]
+    return "\n".join(lines) + "\n"
+
+
+def test_mutated_measurement_files_exit_0_or_2_only(tmp_path: Path) -> None:
+    """Every value of the example replaced by a wrong type or number, or deleted: exit 0 or 2,
+    never a traceback, and exit 2 only with a message."""
+    doc = tomllib.loads(EXAMPLE.read_text())
+    doc["measured_on"] = "2026-11-20"
+    leaves: list[tuple[Any, ...]] = [(k,) for k in doc if not isinstance(doc[k], list)]
+    for key in ("strut", "ring"):
+        for i, entry in enumerate(doc[key]):
+            leaves += [(key, i, k) for k in entry]
+    bad_values: list[Any] = [_Raw(t) for t in (
+        '"text"', "true", "[]", "[1, 2]", "-1.0", "0", "1e300", "nan", "-inf", "{}",
+        "[" + ", ".join(["[1, 2]"] * 40) + "]", "1" + "0" * 30, '"2026-02-30"', "2026-02-28",
+        '"\u00e9\u4e2d"')] + [None]
+    codes: dict[int, int] = {}
+    runner = CliRunner()
+    for leaf in leaves:
+        for bad in bad_values:
+            mutated = copy.deepcopy(doc)
+            node: Any = mutated
+            for part in leaf[:-1]:
+                node = node[part]
+            if bad is None:
+                del node[leaf[-1]]
+            else:
+                node[leaf[-1]] = bad
+            path = tmp_path / "m.toml"
+            path.write_text(_render(mutated))
+            result = runner.invoke(main, ["calibrate", str(path), "-o",
+                                          str(tmp_path / "out.toml"), "--force"])
+            assert result.exit_code in (0, 2), (leaf, bad, result.output, result.exception)
+            assert "Traceback" not in result.output
+            if result.exit_code == 2:
+                assert "Error:" in result.output
+            codes[result.exit_code] = codes.get(result.exit_code, 0) + 1
+    assert codes.get(2, 0) > 100

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 from dataclasses import replace
 from importlib import resources
@@ -65,6 +66,14 @@ def load_catalogue(name_or_path: str | Path = "tsf-like") -> Catalogue:
     return parse_catalogue(data, label)
 
 
+def finite_number(value: int | float) -> bool:
+    """Whether a number read from a file is finite as a float (huge integers are not)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
@@ -115,7 +124,7 @@ class _Reader:
     def number(self, value: Any, full: str, kind: str = "number") -> float:
         """A finite number (not a boolean, text or list) of at most MAX_MAGNITUDE in size."""
         if isinstance(value, bool) or not isinstance(value, int | float) \
-                or not np.isfinite(value):
+                or not finite_number(value):
             raise self.fail(full, f"must be a number, got {value!r}")
         if abs(value) > MAX_MAGNITUDE:
             raise self.fail(full, f"{value!r} is beyond {MAX_MAGNITUDE:g} in size; no hardware "
@@ -157,7 +166,7 @@ class _Reader:
         value = data[key]
         if (not isinstance(value, list) or len(value) != count
                 or not all(isinstance(v, int | float) and not isinstance(v, bool)
-                           and np.isfinite(v) and abs(v) <= MAX_MAGNITUDE for v in value)):
+                           and finite_number(v) and abs(v) <= MAX_MAGNITUDE for v in value)):
             raise self.fail(full, f"must be a list of {count} numbers, got {value!r}")
         return [float(v) for v in value]
 

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from hexapod.calibration import ChordObservations, chord_fit_is_determined
 from hexapod.errors import KeyPathError
 from hexapod.hardware import Catalogue
-from hexapod.io.catalogue_file import builtin_names
+from hexapod.io.catalogue_file import builtin_names, finite_number
 
 #: Largest distance, reading or ring size accepted (mm): larger ones are typing errors.
 MAX_MM = 1000.0
@@ -110,7 +108,8 @@ def _text(data: dict[str, Any], key: str, path: str, source: str) -> str:
 
 
 def _mm(value: Any, path: str, source: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) \
+            or not finite_number(value):
         raise _fail(path, f"must be a number of mm, got {value!r}", source)
     if not 0 < value <= MAX_MM:
         raise _fail(path, f"must be > 0 and at most {MAX_MM:g} mm, got {value!r}", source)
