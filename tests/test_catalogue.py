@@ -294,3 +294,19 @@ def test_quantity_validates_its_metadata() -> None:
                    {"residual_mm": float("nan")}, {"standard_error_mm": -1.0}):
         with pytest.raises(InputError):
             Quantity(**{"value": 1.0, "provenance": "measured", **kwargs})
+
+
+@pytest.mark.parametrize("joints, match", [
+    ([[1, 0, 0]] * 5, "6 joints"),
+    ([[1, 0, 0]] * 5 + [[1, 0]], "6 joints"),
+    ([[1, 0, 0]] * 5 + [[1, 0, [0]]], r"value\[5\].*must be a number"),
+    ([[1, 0, 0]] * 5 + [["1", 0, 0]], r"value\[5\].*must be a number"),
+    ([[1, 0, 0]] * 5 + [[10**400, 0, 0]], r"value\[5\].*must be a number"),
+    ([[1, 0, 0]] * 5 + [[True, 0, 0]], r"value\[5\].*must be a number"),
+    ("joints", "6 joints"),
+])
+def test_explicit_joints_must_be_numbers(joints: Any, match: str) -> None:
+    data = _data()
+    data["rings"][0]["proximal_joints_mm"] = {"value": joints, "provenance": "measured"}
+    with pytest.raises(CatalogueError, match=match):
+        parse_catalogue(data, "test.toml")

@@ -175,14 +175,12 @@ def _joints(reader: _Reader, ring: dict[str, Any], key: str, path: str) -> Quant
     if key not in ring:
         return None
     q = reader.quantity(ring, key, path, kind="any")
-    arr = np.asarray(q.value, dtype=object)
-    try:
-        joints = np.asarray(q.value, dtype=float)
-    except (TypeError, ValueError):
-        joints = np.zeros(0)
-    if joints.shape != (6, 3) or not np.all(np.isfinite(joints)):
-        raise reader.fail(f"{path}{key}.value",
-                          f"must list 6 joints as [x, y, z] in mm, got shape {arr.shape}")
+    value = q.value
+    if (not isinstance(value, list) or len(value) != 6
+            or not all(isinstance(p, list) and len(p) == 3 for p in value)):
+        raise reader.fail(f"{path}{key}.value", "must list 6 joints as [x, y, z] in mm")
+    joints = np.array([[reader.number(v, f"{path}{key}.value[{i}]") for v in point]
+                       for i, point in enumerate(value)])
     if not np.allclose(joints[:, 2], 0.0):
         raise reader.fail(f"{path}{key}.value", "joint centres must lie in the ring frame's "
                           "z = 0 plane (contract section 1)")
