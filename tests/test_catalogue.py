@@ -310,3 +310,40 @@ def test_explicit_joints_must_be_numbers(joints: Any, match: str) -> None:
     data["rings"][0]["proximal_joints_mm"] = {"value": joints, "provenance": "measured"}
     with pytest.raises(CatalogueError, match=match):
         parse_catalogue(data, "test.toml")
+
+
+def _leaves(node: Any, path: list[Any]) -> list[list[Any]]:
+    if isinstance(node, dict):
+        return [p for k, child in node.items() for p in _leaves(child, [*path, k])]
+    if isinstance(node, list) and node and all(isinstance(c, dict) for c in node):
+        return [p for i, child in enumerate(node) for p in _leaves(child, [*path, i])]
+    return [path]
+
+
+def test_mutated_catalogues_give_catalogue_errors_only() -> None:
+    """Every leaf of the shipped catalogue replaced by a wrong type or number, or deleted:
+    either a CatalogueError naming a key, or a catalogue whose frames build or refuse cleanly."""
+    from hexapod.errors import HexapodError
+
+    data = _data()
+    leaves = _leaves(data, [])
+    assert len(leaves) > 60
+    bad_values: list[Any] = [True, "12", [], [1, 2], {}, -1, 0, 1e300, float("nan"), 10**30,
+                             [[1, 2]] * 6, "\x00", None]
+    outcomes = {"error": 0, "ok": 0}
+    for path in leaves:
+        for bad in bad_values:
+            try:
+                cat = parse_catalogue(_mutate(path, bad, delete=bad is None), "fuzz.toml")
+            except CatalogueError as exc:
+                assert exc.path or "catalogue" in str(exc), (path, bad, exc)
+                outcomes["error"] += 1
+                continue
+            outcomes["ok"] += 1
+            try:
+                cat.quantities()
+                cat.range_table()
+                cat.frame_geometry(155, 155).neutral_lengths(150.0)
+            except HexapodError:
+                pass
+    assert outcomes["error"] > 500 and outcomes["ok"] > 0
