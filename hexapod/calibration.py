@@ -115,14 +115,15 @@ def fit_strut_offset(readings_mm: ArrayLike, distances_mm: ArrayLike,
     offset = float(np.mean(d - r))
     residuals = d - r - offset
     sd = _scatter(residuals, n - 1, instrument_sd_mm)
-    fit = ParameterFit(offset, sd / np.sqrt(n), float(np.sqrt(np.mean(residuals ** 2))), n)
+    fit = ParameterFit(offset, float(sd / np.sqrt(n)), float(np.sqrt(np.mean(residuals ** 2))),
+                       n)
     standardized = residuals / (sd * np.sqrt(1.0 - 1.0 / n)) if n > 1 else np.zeros(1)
     slope, slope_se, consistent = np.nan, np.nan, True
     spread = np.sum((r - r.mean()) ** 2)
     if np.unique(r).size >= 2:
         slope = float(np.sum((r - r.mean()) * (d - d.mean())) / spread)
         line_residuals = d - d.mean() - slope * (r - r.mean())
-        slope_se = _scatter(line_residuals, n - 2, instrument_sd_mm) / float(np.sqrt(spread))
+        slope_se = float(_scatter(line_residuals, n - 2, instrument_sd_mm) / np.sqrt(spread))
         consistent = bool(abs(slope - 1.0) <= 3.0 * slope_se)
     return StrutFit(fit, slope, slope_se, consistent, _frozen(residuals), _frozen(standardized))
 
