@@ -18,6 +18,7 @@ import click
 
 from hexapod import __version__
 from hexapod.errors import GeometryError, HexapodError, InputError, PlanRefused
+from hexapod_cli.calibrate import calibrate
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -272,22 +273,26 @@ def catalogue(name: str) -> None:
     Example:
       hexapod catalogue tsf-like
     """
+    from hexapod.io.calibration_report import quantity_line
     from hexapod.io.catalogue_file import load_catalogue
 
     cat = load_catalogue(name)
     click.echo(f"catalogue {cat.name}: {cat.description}")
     click.echo("provenance: source = cited public source; weak = non-authoritative source; "
-               "unverified = believed, not confirmed; derived; default = project choice")
+               "unverified = believed, not confirmed; derived; default = project choice; "
+               "measured = fitted to caliper measurements (date, count n, residual, standard "
+               "error SE)")
     click.echo("CHECK EVERY NUMBER AGAINST YOUR OWN HARDWARE.")
     rings = ", ".join(f"{r.diameter_mm:g} ({r.size_mm.provenance})" for r in cat.rings)
     click.echo(f"rings (inner diameter, mm): {rings}")
     for size in cat.strut_sizes:
         click.echo(f"strut {size.name:<8} {size.min_mm:g}-{size.max_mm:g} mm "
                    f"({size.min_reading_mm.provenance}), step {size.increment_mm:g} mm, "
-                   f"reading offset {size.offset_mm:g} mm")
+                   f"reading offset {size.offset_mm:g} mm "
+                   f"({size.reading_to_length_offset_mm.provenance})")
     click.echo("")
     for key, q in cat.quantities():
-        click.echo(f"{key} = {q.value}  [{q.provenance}] {q.note}")
+        click.echo(quantity_line(key, q))
     for warning in cat.warnings:
         click.echo(f"warning: {warning}")
 
@@ -419,6 +424,8 @@ def sensitivity(case: Path, mounting_sd: str, deformity_sd: str, rotation_sd: fl
         save_figure(sensitivity_figure(result), plot, force)
         _echo_err(f"wrote {plot}")
 
+
+main.add_command(calibrate)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

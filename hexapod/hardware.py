@@ -7,12 +7,15 @@ users can see which ones to check against their own hardware.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from hexapod.errors import InputError
+from hexapod.errors import InputError, KeyPathError
 from hexapod.geometry import FrameGeometry, Reference, ring_joints
 
 #: Provenance marks (domain notes): where a number comes from.
@@ -31,14 +34,45 @@ class Quantity:
         One of :data:`PROVENANCE_MARKS`.
     note : str
         Where the number was read, or why it is believed.
+    measured_on : datetime.date or None
+        For a ``measured`` number: the day the measurements were taken.
+    count : int or None
+        For a fitted number: how many measurements the fit used.
+    residual_mm : float or None
+        For a fitted number: root-mean-square fit residual of its measurements (mm).
+    standard_error_mm : float or None
+        For a fitted number: its standard error (mm).
     """
 
     value: Any
     provenance: str
     note: str = ""
+    measured_on: dt.date | None = None
+    count: int | None = None
+    residual_mm: float | None = None
+    standard_error_mm: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.provenance not in PROVENANCE_MARKS:
+            raise InputError(f"provenance {self.provenance!r} is not one of {PROVENANCE_MARKS}")
+        if self.count is not None and (isinstance(self.count, bool) or self.count < 1):
+            raise InputError(f"count must be a positive integer, got {self.count!r}")
+        for name in ("residual_mm", "standard_error_mm"):
+            v = getattr(self, name)
+            if v is not None and not (np.isfinite(v) and v >= 0):
+                raise InputError(f"{name} must be a finite number >= 0, got {v!r}")
 
     def __float__(self) -> float:
         return float(self.value)
+
+    @property
+    def fit_fields(self) -> dict[str, Any]:
+        """The optional measurement metadata that is set (name -> value)."""
+        return {k: getattr(self, k) for k in FIT_FIELDS if getattr(self, k) is not None}
+
+
+#: Optional metadata a :class:`Quantity` carries when it was measured or fitted.
+FIT_FIELDS = ("measured_on", "count", "residual_mm", "standard_error_mm")
 
 
 @dataclass(frozen=True)
@@ -131,14 +165,25 @@ class Catalogue:
     source: str = ""
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
-    def ring(self, size_mm: float) -> RingSize:
-        """The ring of this inner diameter (mm); InputError listing the sizes otherwise."""
+    def ring(self, size_mm: float, key: str | None = None) -> RingSize:
+        """The ring of this inner diameter (mm).
+
+        Raises
+        ------
+        InputError
+            No ring of that size; the message lists the sizes. With ``key`` (the key path the
+            size was read from, e.g. ``"frame.proximal_ring_mm"``) it is a
+            :class:`~hexapod.errors.KeyPathError` naming that key.
+        """
         for ring in self.rings:
             if abs(ring.diameter_mm - size_mm) < 1e-9:
                 return ring
         allowed = ", ".join(f"{r.diameter_mm:g}" for r in self.rings)
-        raise InputError(f"ring size {size_mm:g} mm is not in catalogue '{self.name}' "
-                         f"(allowed: {allowed})")
+        message = (f"ring size {size_mm:g} mm is not in catalogue '{self.name}' "
+                   f"(allowed: {allowed})")
+        if key is not None:
+            raise KeyPathError(key, message)
+        raise InputError(message)
 
     def strut_size(self, name: str) -> StrutSize:
         """The strut size called ``name``; InputError listing the names otherwise."""
@@ -160,7 +205,7 @@ class Catalogue:
 
     def proximal_joints(self, size_mm: float) -> np.ndarray:
         """Joint centres of a proximal ring of this size in its ring frame, shape (6, 3)."""
-        ring = self.ring(size_mm)
+        ring = self.ring(size_mm, "frame.proximal_ring_mm")
         if ring.proximal_joints_mm is not None:
             return np.asarray(ring.proximal_joints_mm.value, dtype=float)
         return ring_joints(ring.joint_radius_mm, float(ring.pair_spacing_mm),
@@ -168,7 +213,7 @@ class Catalogue:
 
     def distal_joints(self, size_mm: float) -> np.ndarray:
         """Joint centres of a distal ring of this size in its ring frame, shape (6, 3)."""
-        ring = self.ring(size_mm)
+        ring = self.ring(size_mm, "frame.distal_ring_mm")
         if ring.distal_joints_mm is not None:
             return np.asarray(ring.distal_joints_mm.value, dtype=float)
         return ring_joints(ring.joint_radius_mm, float(ring.pair_spacing_mm),
@@ -210,3 +255,66 @@ class Catalogue:
         for name in Limits.__dataclass_fields__:
             out.append((f"limits.{name}", getattr(self.limits, name)))
         return out
+
+    def plan_quantities(self, proximal_ring_mm: float, distal_ring_mm: float,
+                        strut_sizes: Iterable[str] | None = None) -> list[tuple[str, Quantity]]:
+        """Every catalogue number a plan on these two rings depends on, with its key path.
+
+        Parameters
+        ----------
+        proximal_ring_mm, distal_ring_mm : float
+            Ring sizes (inner diameter, mm) of the frame.
+        strut_sizes : iterable of str, optional
+            Names of the strut sizes the plan uses; all sizes when None (a plan may choose any).
+
+        Returns
+        -------
+        list of (str, Quantity)
+            The joint geometry of each ring (explicit joint coordinates, or joint radius offset
+            and pair spacing), the layout when a ring is built from it, the range, increment and
+            reading offset of each strut size, and every limit. A ring size used for both rings
+            is listed once.
+        """
+        out: list[tuple[str, Quantity]] = []
+        layout_used = False
+        for size_mm, position in ((proximal_ring_mm, "proximal"), (distal_ring_mm, "distal")):
+            ring = self.ring(size_mm, f"frame.{position}_ring_mm")
+            key = f"rings[{ring.diameter_mm:g}]"
+            explicit = getattr(ring, f"{position}_joints_mm")
+            if explicit is not None:
+                out.append((f"{key}.{position}_joints_mm", explicit))
+                continue
+            layout_used = True
+            out += [(f"{key}.joint_radius_offset_mm", ring.joint_radius_offset_mm),
+                    (f"{key}.pair_spacing_mm", ring.pair_spacing_mm)]
+        if layout_used:
+            out.append(("layout", Quantity("layout", self.layout.provenance, self.layout.note)))
+        names = [s.name for s in self.strut_sizes] if strut_sizes is None else list(strut_sizes)
+        for name in dict.fromkeys(names):
+            size = self.strut_size(name)
+            key = f"strut_sizes[{name}]"
+            out += [(f"{key}.min_reading_mm", size.min_reading_mm),
+                    (f"{key}.max_reading_mm", size.max_reading_mm),
+                    (f"{key}.scale_increment_mm", size.scale_increment_mm),
+                    (f"{key}.reading_to_length_offset_mm", size.reading_to_length_offset_mm)]
+        out += [(f"limits.{name}", getattr(self.limits, name))
+                for name in Limits.__dataclass_fields__]
+        unique = dict(out)
+        return list(unique.items())
+
+
+def provenance_counts(quantities: Iterable[tuple[str, Quantity]]) -> dict[str, int]:
+    """How many of the numbers carry each provenance mark (every mark present, 0 if unused).
+
+    Parameters
+    ----------
+    quantities : iterable of (str, Quantity)
+        E.g. :meth:`Catalogue.plan_quantities`.
+
+    Returns
+    -------
+    dict
+        Provenance mark -> count, in the order of :data:`PROVENANCE_MARKS`.
+    """
+    counts = Counter(q.provenance for _, q in quantities)
+    return {mark: counts.get(mark, 0) for mark in PROVENANCE_MARKS}
