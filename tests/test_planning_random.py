@@ -87,7 +87,7 @@ def check_constraints(result: Plan) -> None:
     """Rate, change per adjustment, swaps inside their windows, one swap a day per strut."""
     pi = result.plan_input
     settings = pi.case.correction
-    lo, hi, _, offsets = CATALOGUE.range_table()
+    lo, hi, _, _ = CATALOGUE.range_table()
     limit = float(CATALOGUE.limits.max_change_per_adjustment_mm)
     if settings.method == "gradual":
         assert result.pace.max_mm_per_day <= settings.rate_mm_per_day + 1e-9
@@ -110,7 +110,7 @@ def check_minimal_days(result: Plan) -> None:
     settings = pi.case.correction
     if settings.method != "gradual":
         return
-    names, path, _ = pace.stage_paths(pi)
+    _, path, _ = pace.stage_paths(pi)
     limit = float(CATALOGUE.limits.max_change_per_adjustment_mm)
     for k, days in enumerate(result.pace.stage_days):
         if days <= 1:
