@@ -301,23 +301,20 @@ def catalogue(name: str) -> None:
 @case_argument
 @domain_errors
 def lengths(case: Path) -> None:
-    """Strut lengths and readings of CASE's frame at the start and at the target.
+    """Strut readings of CASE at the start and at the target, and the theatre build check:
+    what a caliper between each strut's two joint centres should read.
 
     \b
     Example:
       hexapod lengths sample_cases/total_residual.toml
     """
-    from hexapod import kinematics as kin
+    from hexapod.io.hardware_text import build_check_lines, provenance_line
+    from hexapod.planning import plan as make_plan
 
-    plan_input = _load(case)
-    geo = plan_input.geometry
-    colours = plan_input.catalogue.colour_names
-    click.echo("strut  colour   start (mm)  target (mm)")
-    start = kin.strut_lengths(geo.reference_joints, geo.moving_joints, plan_input.start_pose)
-    target = kin.strut_lengths(geo.reference_joints, geo.moving_joints, plan_input.target_pose)
-    for i in range(6):
-        click.echo(f"{i + 1:>5}  {colours[i]:<7}  {start[i]:>10.2f}  {target[i]:>11.2f}")
-    click.echo("joint-centre distances; readings = distance - the strut size's reading offset")
+    result = make_plan(_load(case), suggest=False)
+    for line in build_check_lines(result):
+        click.echo(line)
+    click.echo(provenance_line(result))
 
 
 @main.command()

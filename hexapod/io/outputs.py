@@ -18,6 +18,7 @@ from hexapod import transforms as tf
 from hexapod.errors import InputError, PlanRefused
 from hexapod.findings import Note
 from hexapod.io.case_file import case_to_dict
+from hexapod.io.hardware_text import plan_provenance, provenance_line
 from hexapod.io.messages import (
     days_set_by_message,
     finding_to_dict,
@@ -75,6 +76,7 @@ def plan_to_dict(plan: Plan, extra_notes: list[Note] | None = None) -> dict[str,
             "strut_colours": list(cat.colour_names),
         },
         "deformity": {"distal_in_proximal": _matrix(pi.distal_in_proximal)},
+        "hardware_provenance": plan_provenance(plan),
         "rows": rows,
         "summary": summary,
         "notes": [note_message(n) for n in notes],
@@ -170,6 +172,7 @@ def plan_to_table(plan: Plan, extra_notes: list[Note] | None = None) -> str:
     out += describe_deformity(pi.case)
     out.append(f"frame: {pi.case.frame.proximal_ring_mm:g} mm proximal ring, "
                f"{pi.case.frame.distal_ring_mm:g} mm distal ring, hardware '{cat.name}'")
+    out.append(provenance_line(plan))
     out += summary_lines(plan)
     out += [f"note: {note_message(n)}" for n in (*plan.notes, *(extra_notes or []))]
     out.append("")

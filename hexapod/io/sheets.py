@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from hexapod.findings import Note
+from hexapod.io.hardware_text import provenance_line
 from hexapod.io.messages import note_message, point_name
 from hexapod.io.outputs import summary_lines, write_output
 from hexapod.io.words import describe_deformity
@@ -104,6 +105,7 @@ def _summary_page(page: _Page, plan: Plan, pages: int, notes: list[Note]) -> Non
     f = pi.case.frame
     y = page.wrap(18, y, f"frame: {f.proximal_ring_mm:g} mm proximal ring, {f.distal_ring_mm:g} "
                   f"mm distal ring, {f.reference} reference, hardware '{cat.name}'", 105, 8.5)
+    y = page.wrap(18, y, provenance_line(plan), 105, 8.5)
     y += 2
     page.text(15, y, "Plan", 10, weight="bold")
     y += 5
