@@ -121,3 +121,20 @@ def test_swing_rotation_is_smallest_and_batched() -> None:
     np.testing.assert_allclose(tf.swing_rotation(a[0], a[0]), np.eye(3), atol=1e-15)
     with pytest.raises(InputError, match="opposite"):
         tf.swing_rotation(a[0], -a[0])
+
+
+@pytest.mark.parametrize("angle", [0.0, 1e-9, 9.99e-5, 1.0001e-4, 1.06e-4, 3e-3, 9.99e-3,
+                                   1.001e-2, 0.3, 3.1])
+def test_log_exp_round_trip_across_the_series_switches(angle: float) -> None:
+    # the case hypothesis found: 1.06e-4 rad, where (1 - a / 2b) / x**2 used to cancel
+    axis = np.array([1.0, 1.0, 1.0]) / np.sqrt(3.0)
+    pose = tf.from_rotation_translation(tf.rotation_from_rotvec(axis * angle), [0.0, 2.0, 2.0])
+    np.testing.assert_allclose(tf.exp(*tf.log(pose)), pose, atol=1e-12)
+    rho, phi = tf.log(pose)
+    np.testing.assert_allclose(phi, axis * angle, atol=1e-15)
+    # known value: a pure rotation's translation (0, 2, 2) is rho = V^-1 t; check V rho = t
+    # against a 2000-step numerical integral of the screw path
+    s = np.linspace(0.0, 1.0, 2001)
+    mid = (s[1:] + s[:-1]) / 2
+    rots = tf.rotation_from_rotvec(phi * mid[:, None])
+    np.testing.assert_allclose(np.mean(rots @ rho, axis=0), [0.0, 2.0, 2.0], atol=1e-6)
