@@ -1,0 +1,141 @@
+"""The library's front door: `import hexapod`, the README's Python snippet, read-only results,
+structured refusals, and what an install puts into site-packages."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import hexapod
+from hexapod_cli.main import main
+
+ROOT = Path(__file__).parent.parent
+SAMPLE = ROOT / "sample_cases" / "right_tibia_chronic.toml"
+
+
+def _readme_python() -> str:
+    blocks = re.findall(r"```python\n(.+?)\n```", (ROOT / "README.md").read_text(), re.S)
+    assert blocks, "README has no Python example"
+    return blocks[0]
+
+
+def test_readme_python_snippet_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    namespace: dict[str, object] = {}
+    exec(compile(_readme_python(), "README.md", "exec"), namespace)
+    rx = namespace["rx"]
+    assert isinstance(rx, hexapod.Plan)
+    assert np.asarray(namespace["readings"]).shape == (len(rx.day), 6)
+
+
+def test_public_names_are_exported() -> None:
+    for name in hexapod.__all__:
+        assert hasattr(hexapod, name), name
+    for name in ("load_case", "plan", "analyse", "PlanRefused", "InputError", "Violation"):
+        assert name in hexapod.__all__
+
+
+def test_plan_from_python_matches_the_command_line() -> None:
+    rx = hexapod.plan(hexapod.load_case(SAMPLE))
+    doc = json.loads(CliRunner().invoke(main, ["plan", str(SAMPLE), "--format", "json"]).stdout)
+    np.testing.assert_array_equal(rx.readings_mm, [r["readings_mm"] for r in doc["rows"]])
+    assert rx.summary.days == doc["summary"]["days"] == 10
+
+
+def test_result_arrays_are_read_only() -> None:
+    rx = hexapod.plan(hexapod.load_case(SAMPLE))
+    for name in ("readings_mm", "joint_lengths_mm", "poses", "achieved_poses", "day",
+                 "size_index", "deviation_mm", "near_end", "condition"):
+        arr = getattr(rx, name)
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = 0
+    with pytest.raises(ValueError, match="read-only"):
+        rx.plan_input.start_pose[0, 0] = 2.0
+    with pytest.raises(ValueError, match="read-only"):
+        rx.pace.stage_days[0] = 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rx.days = 3  # type: ignore[misc]
+
+
+def test_case_without_catalogue_is_refused_with_a_clear_error() -> None:
+    case = dataclasses.replace(hexapod.load_case(SAMPLE), catalogue=None)
+    with pytest.raises(hexapod.InputError, match="catalogue"):
+        hexapod.plan(case)
+    attached = dataclasses.replace(case, catalogue=hexapod.load_catalogue("tsf-like"))
+    assert hexapod.plan(attached).days == 10
+
+
+def test_refusal_is_structured_and_suggests_a_checked_change() -> None:
+    case = hexapod.load_case(SAMPLE)
+    big = dataclasses.replace(case, frame=dataclasses.replace(case.frame, neutral_strut_mm=285))
+    with pytest.raises(hexapod.PlanRefused) as info:
+        hexapod.plan(big)
+    v = info.value.violations[0]
+    assert (v.kind, v.day, v.strut, v.limit) == ("strut_range", 0, 1, 289.0)
+    assert info.value.suggestions
+    from hexapod.planning.remedies import apply_suggestion
+
+    for suggestion in info.value.suggestions:
+        fixed = hexapod.plan(apply_suggestion(big, suggestion))
+        assert fixed.days == suggestion.days
+
+
+def test_refused_case_json_on_stdout_and_exit_1(tmp_path: Path) -> None:
+    case = tmp_path / "big.toml"
+    case.write_text(SAMPLE.read_text().replace("neutral_strut_mm = 150",
+                                               "neutral_strut_mm = 285"))
+    result = CliRunner().invoke(main, ["plan", str(case), "--format", "json",
+                                       "-o", str(tmp_path / "out.json")])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["schema_version"] == 1 and doc["refused"] is True
+    (v,) = doc["violations"]
+    assert set(v) >= {"kind", "day", "strut", "value", "limit", "message"}
+    assert (v["kind"], v["day"], v["strut"], v["limit"]) == ("strut_range", 0, 1, 289.0)
+    assert doc["suggestions"][0]["changes"] == {"frame.neutral_strut_mm": 278.0}
+    assert not (tmp_path / "out.json").exists()  # nothing written for a refused plan
+    table = CliRunner().invoke(main, ["plan", str(case)])
+    assert table.exit_code == 1 and table.stdout == ""
+    assert "outside every strut size" in table.stderr
+
+
+def test_relative_catalogue_is_read_beside_the_case_never_the_working_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "cases").mkdir()
+    case = tmp_path / "cases" / "c.toml"
+    case.write_text(SAMPLE.read_text().replace('hardware = "tsf-like"',
+                                               'hardware = "mycat.toml"'))
+    shipped = (ROOT / "hexapod" / "data" / "tsf-like.toml").read_text()
+    (tmp_path / "mycat.toml").write_text(shipped)  # in the working folder, not beside the case
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(hexapod.CaseError, match=r"frame\.hardware"):
+        hexapod.load_case(case)
+    (tmp_path / "cases" / "mycat.toml").write_text(shipped.replace('name = "tsf-like"',
+                                                                   'name = "beside"'))
+    loaded = hexapod.load_case(case)
+    assert loaded.catalogue is not None and loaded.catalogue.name == "beside"
+
+
+def test_wheel_installs_no_top_level_cli_module(tmp_path: Path) -> None:
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                            "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr[-500:]  # setuptools is a test dependency
+    (wheel,) = tmp_path.glob("*.whl")
+    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    assert "cli" not in tops
+    assert {"hexapod", "hexapod_cli"} <= tops
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "hexapod_cli/main.py" in names and "hexapod/planning/pace.py" in names
+    entry = [n for n in names if n.endswith("entry_points.txt")]
+    text = zipfile.ZipFile(wheel).read(entry[0]).decode()
+    assert "hexapod = hexapod_cli.main:main" in text
