@@ -301,3 +301,31 @@ def test_acute_correction_across_a_size_boundary_swaps_on_the_acute_row() -> Non
     assert [(s.strut, s.from_size, s.to_size, s.reading_mm) for s in result.swaps[1]] == [
         (i, "long", "medium", 165.0) for i in range(1, 7)]
     np.testing.assert_allclose(result.readings_mm, [[185.0] * 6, [165.0] * 6])
+
+
+def test_swaps_of_different_struts_spread_over_different_days() -> None:
+    # two struts cross the 116-125 window together, over two days: one swaps on each day
+    lo, hi, _, offsets = CATALOGUE.range_table()
+    readings = [110.0, 118.0, 121.0, 124.0, 130.0]
+    lengths = np.full((5, 6), 150.0)
+    lengths[:, 0] = lengths[:, 3] = readings
+    day = np.array([0, 1, 1, 2, 2])
+    total, choice = sizes.fit_sizes(lengths, lo, hi, offsets, 0.0, None, None, day)
+    assert total[0] == total[3] == sizes.SWAP_COST
+    spread = sizes.spread_swaps(lengths, lo, hi, offsets, 0.0, None, None, day, choice)
+    days = sizes.swap_days(spread, day)
+    assert len(days[0]) == len(days[3]) == 1 and days[0] != days[3]
+    # the windows allow it; where they do not (one shared row), both swap that day
+    narrow = lengths.copy()
+    narrow[:, 0] = narrow[:, 3] = [110.0, 112.0, 120.0, 130.0, 131.0]
+    total, choice = sizes.fit_sizes(narrow, lo, hi, offsets, 0.0, None, None, day)
+    spread = sizes.spread_swaps(narrow, lo, hi, offsets, 0.0, None, None, day, choice)
+    assert sizes.swap_days(spread, day)[0] == sizes.swap_days(spread, day)[3] == [1]
+
+
+def test_staged_sample_swaps_on_four_different_days() -> None:
+    case = read_case(SAMPLES[[p.stem for p in SAMPLES].index("staged_lengthen_first")])
+    result = plan(build_plan_input(case, CATALOGUE))
+    days = [int(result.day[j]) for j, row in enumerate(result.swaps) for _ in row]
+    assert len(days) == 4 and len(set(days)) == 4
+    check_invariants(result)

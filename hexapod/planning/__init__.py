@@ -139,7 +139,8 @@ def fit_sizes(plan_input: PlanInput, lengths: Array, day: IntArray) -> IntArray:
     found = sizes.unfittable(plan_input, lengths, day, total)
     if found:
         raise PlanRefused(found)
-    return choice
+    return sizes.spread_swaps(lengths, lo, hi, offsets, float(cat.limits.near_end_margin_mm),
+                              sizes.fixed_sizes(plan_input), free, day, choice)
 
 
 def verify(plan_input: PlanInput, poses: Array, lengths: Array, size_index: IntArray,

@@ -18,12 +18,16 @@ IntArray = NDArray[np.int64]
 
 #: Cost of one swap in the dynamic programme: more than any count of near-end rows.
 SWAP_COST = 1_000_000.0
+#: Cost of a swap on a day another strut already swaps on: less than a swap, more than the
+#: near-end rows of any plan shorter than 10,000 rows.
+SPREAD_COST = 10_000.0
 _TOL = 1e-9
 
 
 def fit_sizes(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: float,
               fixed: IntArray | None, free_rows: NDArray[np.bool_] | None = None,
-              day: IntArray | None = None) -> tuple[Array, IntArray]:
+              day: IntArray | None = None, swap_penalty: Array | None = None
+              ) -> tuple[Array, IntArray]:
     """Fewest swaps, then fewest near-end readings, for every strut (and leading batch).
 
     The state of a strut on a row is its size and whether it was already swapped that day:
@@ -40,6 +44,8 @@ def fit_sizes(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: floa
         both sizes.
     day : (n,) int, optional
         Day of each row (default: every row its own day).
+    swap_penalty : (n, 6), optional
+        Extra cost of a swap of each strut on each row (see :func:`spread_swaps`).
 
     Returns
     -------
@@ -76,6 +82,8 @@ def fit_sizes(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: floa
         masked = source if free[j] else np.where(ins, source, np.inf)
         src = np.argmin(masked, axis=-1)  # (..., 6)
         swap = np.take_along_axis(masked, src[..., None], axis=-1)[..., 0] + SWAP_COST
+        if swap_penalty is not None:
+            swap = swap + swap_penalty[j]
         swap_from = 2 * src + np.take_along_axis(source_flag, src[..., None], axis=-1)[..., 0]
         swap = np.broadcast_to(swap[..., None], stay.shape[:-1])
         use_swap = swap < stay[..., 1]
@@ -94,6 +102,35 @@ def fit_sizes(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: floa
         cur = np.take_along_axis(step, cur[..., None], axis=-1)[..., 0]
     choice = np.where(np.isfinite(total)[..., None, :], choice, -1)
     return total, choice
+
+
+def swap_days(choice: IntArray, day: IntArray) -> list[list[int]]:
+    """For each strut, the days on which its size changes."""
+    rows = [np.nonzero(np.diff(choice[:, i]))[0] + 1 for i in range(6)]
+    return [[int(day[j]) for j in r] for r in rows]
+
+
+def spread_swaps(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: float,
+                 fixed: IntArray | None, free_rows: NDArray[np.bool_] | None, day: IntArray,
+                 choice: IntArray) -> IntArray:
+    """The fitting ``choice`` re-fitted strut by strut so that swaps of different struts fall
+    on different days where their windows allow (clinics change one or two struts a day): the
+    number of swaps stays the fewest, ties go to days no other strut swaps on."""
+    days = swap_days(choice, day)
+    if sum(len(d) for d in days) < 2:
+        return choice
+    out = choice.copy()
+    for strut in range(6):
+        others = [d for i, ds in enumerate(days) if i != strut for d in ds]
+        busy = np.array([others.count(int(d)) for d in day], dtype=float)
+        penalty = np.zeros((len(day), 6))
+        penalty[:, strut] = SPREAD_COST * busy
+        total, refit = fit_sizes(lengths, lo, hi, offsets, margin, fixed, free_rows, day,
+                                 penalty)
+        if np.isfinite(total[strut]):
+            out[:, strut] = refit[:, strut]
+            days[strut] = swap_days(out, day)[strut]
+    return out
 
 
 def fixed_sizes(plan_input: PlanInput) -> IntArray | None:
