@@ -35,6 +35,7 @@ NOTE_KINDS = (
     "chronic_neutral",   # the correction ends in the neutral frame: height_mm, reading_mm
     "residual_start",    # the start pose came from forward kinematics: moving_ring
     "acute",             # one step; the rate does not apply
+    "acute_swaps",       # struts that change size on the acute step, in the order to fit them
     "cortex_faster",     # the structures at risk set the pace; the cortex moves faster
     "scale_step",        # adjustments smaller than the scale step
     "neutral_strut",     # another neutral strut reading needs fewer swaps

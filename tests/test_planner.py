@@ -26,7 +26,7 @@ from hexapod.clinical import build_plan_input
 from hexapod.errors import PlanRefused
 from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue
-from hexapod.io.messages import violation_message
+from hexapod.io.messages import note_message, violation_message
 from hexapod.planning import Plan, pace, plan, sizes, suggest_neutral_strut
 from hexapod.planning.clock import adjustment_times
 
@@ -301,6 +301,11 @@ def test_acute_correction_across_a_size_boundary_swaps_on_the_acute_row() -> Non
     assert [(s.strut, s.from_size, s.to_size, s.reading_mm) for s in result.swaps[1]] == [
         (i, "long", "medium", 165.0) for i in range(1, 7)]
     np.testing.assert_allclose(result.readings_mm, [[185.0] * 6, [165.0] * 6])
+    (note,) = [n for n in result.notes if n.kind == "acute_swaps"]
+    assert [s[0] for s in note.detail["swaps"]] == [1, 2, 3, 4, 5, 6]
+    text = note_message(note)
+    assert text.index("strut 1:") < text.index("strut 2:") < text.index("strut 6:")
+    assert "fit a medium one set to 165 mm" in text
 
 
 def test_swaps_of_different_struts_spread_over_different_days() -> None:

@@ -118,6 +118,11 @@ def note_message(note: Note) -> str:
                 "of the reference ring")
     if note.kind == "acute":
         return "acute: the whole correction in one step; the rate does not apply"
+    if note.kind == "acute_swaps":
+        steps = "; ".join(f"strut {n}: take off the {a} strut, fit a {b} one set to {r:g} mm"
+                          for n, a, b, r in d["swaps"])
+        return (f"acute step: change the struts below one at a time, in this order, each "
+                f"fitted before the next is taken off: {steps}")
     if note.kind == "cortex_faster":
         return (f"the structures at risk set the pace; the cortex at the osteotomy (bone radius "
                 f"{d['bone_radius_mm']:g} mm) moves up to {d['mm_per_day']:.2f} mm/day")

@@ -112,7 +112,7 @@ def _plan(plan_input: PlanInput) -> Plan:
                 size_index=size_index, achieved_poses=achieved, deviation_mm=deviation_mm,
                 deviation_deg=deviation_deg, near_end=near, swaps=swaps, warnings=warnings,
                 pace=report, condition=cond,
-                notes=plan_notes(plan_input, report, lengths))
+                notes=plan_notes(plan_input, report, lengths, swaps))
 
 
 def joint_lengths(plan_input: PlanInput, poses: Array) -> Array:
@@ -246,13 +246,18 @@ def near_end(plan_input: PlanInput, readings: Array, size_index: IntArray
     return near, warnings
 
 
-def plan_notes(plan_input: PlanInput, report: PaceReport, lengths: Array) -> tuple[Note, ...]:
-    """The remarks about the whole plan: how the start was found, an acute step, the cortex
-    moving faster than the structures that set the pace, adjustments below the scale step."""
+def plan_notes(plan_input: PlanInput, report: PaceReport, lengths: Array,
+               swaps: tuple[tuple[Swap, ...], ...]) -> tuple[Note, ...]:
+    """The remarks about the whole plan: how the start was found, an acute step (and the struts
+    to change size on it, one at a time in strut order), the cortex moving faster than the
+    structures that set the pace, adjustments below the scale step."""
     settings = plan_input.case.correction
     notes = list(plan_input.notes)
     if settings.method == "acute":
         notes.append(Note("acute"))
+        if swaps[-1]:
+            notes.append(Note("acute_swaps", {"swaps": tuple(
+                (s.strut, s.from_size, s.to_size, s.reading_mm) for s in swaps[-1])}))
     gradual = settings.method == "gradual"
     if (len(plan_input.structure_names) and gradual
             and report.cortex_max_mm_per_day > settings.rate_mm_per_day + _TOL):
