@@ -30,7 +30,6 @@ from hexapod import transforms as tf
 from hexapod.case import Case, Deformity, StructureAtRisk
 from hexapod.clinical import PlanInput, reading_to_length
 from hexapod.errors import GeometryError, InputError
-from hexapod.findings import Note
 from hexapod.readback import fragment_in_anatomy, nearest_row, signed_from_distal_in_proximal
 
 Array = NDArray[np.float64]
@@ -253,8 +252,7 @@ def resume_plan_input(plan_input: PlanInput, readings_mm: ArrayLike,
         structure_points=(tf.apply(motion, pi.structure_points) if len(pi.structure_points)
                           else np.zeros((0, 3))),
         start_lengths=kin.strut_lengths(geo.reference_joints, geo.moving_joints, ring_now),
-        notes=(Note("residual_start", {"moving_ring": "distal" if pi.reference == "proximal"
-                                       else "proximal"}),))
+        notes=())
 
 
 def resume_from_plan(original: Any, readings_mm: ArrayLike, sizes: tuple[str, ...] | None,
