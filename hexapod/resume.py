@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -31,6 +31,9 @@ from hexapod.case import Case, Deformity, StructureAtRisk
 from hexapod.clinical import PlanInput, reading_to_length
 from hexapod.errors import GeometryError, InputError
 from hexapod.readback import fragment_in_anatomy, nearest_row, signed_from_distal_in_proximal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hexapod.planning import Plan
 
 Array = NDArray[np.float64]
 
@@ -255,7 +258,7 @@ def resume_plan_input(plan_input: PlanInput, readings_mm: ArrayLike,
         notes=())
 
 
-def resume_from_plan(original: Any, readings_mm: ArrayLike, sizes: tuple[str, ...] | None,
+def resume_from_plan(original: Plan, readings_mm: ArrayLike, sizes: tuple[str, ...] | None,
                      date: dt.date) -> PlanInput:
     """:func:`resume_plan_input` placed by the original :class:`~hexapod.planning.Plan`: forward
     kinematics starts from its row nearest the readings, the resumed plan does the stage of
