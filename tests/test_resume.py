@@ -16,6 +16,7 @@ from hexapod import transforms as tf
 from hexapod.anatomy import distal_in_proximal
 from hexapod.clinical import build_plan_input
 from hexapod.errors import InputError
+from hexapod.io.catalogue_file import load_catalogue
 from hexapod.io.loading import load_case
 from hexapod.io.previous import PrescriptionError, parse_previous
 from hexapod.planning import Plan, plan, prepare
@@ -364,3 +365,25 @@ def test_resume_refuses_to_overwrite(tmp_path: Path) -> None:
                                        "--date", "2026-12-12", "-o", str(out)])
     assert result.exit_code == 2 and "use --force" in result.output
     assert out.read_text() == "{}"
+
+
+def test_resume_fits_the_sizes_of_the_previous_row(tmp_path: Path) -> None:
+    """Without --sizes the struts are those the previous prescription sets at the nearest
+    row, even where the case's own plan would choose another size for that reading."""
+    doc = json.loads(CliRunner().invoke(main, ["plan", str(STAGED), "--format",
+                                               "json"]).stdout)
+    cat = load_catalogue(doc["geometry"]["hardware"])
+    long_min, medium_max = cat.strut_size("long").min_mm, cat.strut_size("medium").max_mm
+    row, strut = next((j, i) for j, r in enumerate(doc["rows"]) for i in range(6)
+                      if r["strut_sizes"][i] == "medium"
+                      and long_min <= r["readings_mm"][i] <= medium_max)
+    doc["rows"][row]["strut_sizes"][strut] = "long"
+    previous = tmp_path / "plan.json"
+    previous.write_text(json.dumps(doc))
+    args = ["resume", str(STAGED), *readings_args(doc["rows"][row]["readings_mm"]),
+            "--date", "2026-12-20", "--format", "json"]
+    told = CliRunner().invoke(main, [*args, "--previous", str(previous)])
+    assert told.exit_code == 0, told.output
+    assert json.loads(told.stdout)["rows"][0]["strut_sizes"][strut] == "long"
+    own = CliRunner().invoke(main, args)
+    assert json.loads(own.stdout)["rows"][0]["strut_sizes"][strut] == "medium"
