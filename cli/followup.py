@@ -1,5 +1,6 @@
-"""Follow-up visits on the command line: read the frame in the case's words (``pose CASE``) and
-start a residual-mode case from it (``new --from CASE``).
+"""Follow-up visits on the command line: read the frame in the case's words (``pose CASE``),
+start a residual-mode case from it (``new --from CASE``) and resume the prescription from the
+frame as it is (``resume CASE``).
 
 Thin: parse, call the library, print. Library errors go up to the command's
 ``domain_errors`` wrapper, which maps them to exit codes.
@@ -8,6 +9,7 @@ Thin: parse, call the library, print. Library errors go up to the command's
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +87,91 @@ def new_from_case(case_path: Path, readings: tuple[float, ...],
         write_output(output, text, force)
         click.echo(f"wrote {output}; fill [deformity] from the new X-rays, then: "
                    f"hexapod check {output}", err=True)
+
+
+EPILOG_RESUME = """\b
+Examples:
+  hexapod resume case.toml --readings 164 137 146 127 154 145 --date 2026-12-12
+  hexapod resume case.toml --readings 164 137 146 127 154 145 --date 2026-12-12 \\
+      --previous plan.json --format json -o plan-2.json --sheet sheet-2.pdf
+"""
+
+
+def resume_visit(case_path: Path, readings: tuple[float, ...], visit: dt.date,
+                 sizes: tuple[str, ...] | None, previous_path: Path | None, fmt: str,
+                 output: Path | None, sheet: Path | None, plots: Path | None, paper: str,
+                 force: bool) -> None:
+    """Plan CASE's correction from the readings at a visit to its original target, and print
+    or write the prescription (revision previous + 1 with ``--previous``)."""
+    from hexapod.errors import PlanRefused
+    from hexapod.io.previous import (
+        check_same_patient,
+        follow_up_dict,
+        position_lines,
+        read_previous,
+    )
+    from hexapod.planning import plan
+    from hexapod.resume import Revision, resume_from_plan, resume_plan_input
+    from hexapod_cli.main import check_output_targets, plan_and_write
+
+    check_output_targets(output, sheet, force)
+    plan_input = _load_case(case_path)
+    fitted = _sizes(sizes)
+    revision, follow_up, lines = Revision(), None, None
+    if previous_path is not None:
+        previous = read_previous(previous_path)
+        check_same_patient(previous, plan_input.case)
+        position = previous.position(readings, visit)
+        revision = previous.next_revision()
+        follow_up = follow_up_dict(previous, position, visit)
+        lines = position_lines(previous, position, visit)
+        if fitted is None:  # the struts fitted are those the previous prescription set
+            fitted = previous.sizes[position.row]
+        if fmt != "table" or output is not None:
+            for line in lines:
+                click.echo(line, err=True)
+    try:
+        original = plan(plan_input, suggest=False)
+    except PlanRefused:
+        click.echo("note: the case cannot be planned as it was entered; resuming from its "
+                   "start pose", err=True)
+        resumed = resume_plan_input(plan_input, readings, fitted, visit)
+    else:
+        resumed = resume_from_plan(original, readings, fitted, visit)
+    plan_and_write(resumed, fmt, output, sheet, plots, paper, force, revision=revision,
+                   follow_up=follow_up, header_lines=lines)
+
+
+def resume_command(domain_errors: Callable[[Any], Any], case_argument: Callable[[Any], Any],
+                   output_options: Callable[[Any], Any]) -> click.Command:
+    """The ``hexapod resume`` command, built with the main group's decorators (the error
+    mapping, the CASE argument and ``plan``'s output options)."""
+
+    @click.command(epilog=EPILOG_RESUME)
+    @case_argument
+    @click.option("--readings", type=float, nargs=6, required=True,
+                  help="The six scale readings at the visit, struts 1..6 (mm).")
+    @click.option("--date", "visit", type=click.DateTime(formats=["%Y-%m-%d"]), required=True,
+                  help="The visit: the new prescription starts on it (no latency).")
+    @click.option("--sizes", nargs=6, default=None,
+                  help="The fitted strut sizes, struts 1..6 (default: those the previous "
+                  "prescription, else the plan of CASE, sets at the nearest row).")
+    @click.option("--previous", "previous", type=click.Path(dir_okay=False, path_type=Path),
+                  help="The prescription this one replaces (JSON written by plan or resume).")
+    @output_options
+    @domain_errors
+    def resume(case: Path, readings: tuple[float, ...], visit: Any,
+               sizes: tuple[str, ...] | None, previous: Path | None, fmt: str,
+               output: Path | None, sheet: Path | None, plots: Path | None, paper: str,
+               force: bool) -> None:
+        """Resume CASE's correction from the frame as it is at a follow-up visit.
+
+        Forward kinematics of the readings gives the frame now; the new prescription runs
+        from there to the same target as CASE's plan, through the stages still to do,
+        starting on --date, paced and checked as by plan. With --previous it says where the
+        readings are on that prescription and is its next revision.
+        """
+        resume_visit(case, readings, visit.date(), sizes, previous, fmt, output, sheet, plots,
+                     paper, force)
+
+    return resume

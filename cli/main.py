@@ -19,6 +19,7 @@ import click
 from hexapod import __version__
 from hexapod.errors import GeometryError, HexapodError, InputError, PlanRefused
 from hexapod_cli.calibrate import calibrate
+from hexapod_cli.followup import resume_command
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -128,34 +129,44 @@ def main() -> None:
     """
 
 
-@main.command(epilog=EPILOG_PLAN)
-@case_argument
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="Prescription format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the prescription here instead of stdout.")
-@click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the patient sheet and surgeon summary (PDF) here.")
-@click.option("--plots", type=click.Path(file_okay=False, path_type=Path),
-              help="Write plots (PNG and PDF) into this folder (created if missing).")
-@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
-              help="Paper size of the PDF sheet.")
-@force_option
-@domain_errors
-def plan(case: Path, fmt: str, output: Path | None, sheet: Path | None, plots: Path | None,
-         paper: str, force: bool) -> None:
-    """Plan the correction of CASE and print the prescription."""
-    from hexapod.io import outputs
-    from hexapod.planning import neutral_strut_advice
-    from hexapod.planning import plan as make_plan
+def plan_output_options(func: F) -> F:
+    """The output options of ``plan`` (and of every command that writes a prescription)."""
+    func = force_option(func)
+    func = click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4",
+                        show_default=True, help="Paper size of the PDF sheet.")(func)
+    func = click.option("--plots", type=click.Path(file_okay=False, path_type=Path),
+                        help="Write plots (PNG and PDF) into this folder (created if "
+                        "missing).")(func)
+    func = click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Write the patient sheet and surgeon summary (PDF) here.")(func)
+    func = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Write the prescription here instead of stdout.")(func)
+    func = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]),
+                        default="table", show_default=True, help="Prescription format.")(func)
+    return func
 
-    targets = [p for p in (output, sheet) if p is not None]
-    for target in targets:
+
+def check_output_targets(output: Path | None, sheet: Path | None, force: bool) -> None:
+    """Refuse, before any work, to write over a file without ``--force`` or into a missing
+    folder."""
+    for target in (p for p in (output, sheet) if p is not None):
         if target.exists() and not force:
             raise InputError(f"{target} exists; use --force to replace it")
         if not target.parent.is_dir() and str(target.parent):
             raise InputError(f"folder {target.parent} does not exist")
-    plan_input = _load(case)
+
+
+def plan_and_write(plan_input: Any, fmt: str, output: Path | None, sheet: Path | None,
+                   plots: Path | None, paper: str, force: bool, *, revision: Any = None,
+                   follow_up: dict[str, Any] | None = None,
+                   header_lines: list[str] | None = None) -> None:
+    """Plan ``plan_input`` and print or write the prescription, sheet and plots (a refusal
+    also as JSON on stdout with ``--format json``). ``revision``, ``follow_up`` and
+    ``header_lines`` mark a revised prescription (see ``hexapod resume``)."""
+    from hexapod.io import outputs
+    from hexapod.planning import neutral_strut_advice
+    from hexapod.planning import plan as make_plan
+
     try:
         result = make_plan(plan_input)
     except PlanRefused as exc:
@@ -167,11 +178,11 @@ def plan(case: Path, fmt: str, output: Path | None, sheet: Path | None, plots: P
         note = neutral_strut_advice(result)
         notes = [note] if note else []
     if fmt == "json":
-        text = outputs.plan_to_json(result, notes)
+        text = outputs.plan_to_json(result, notes, revision, follow_up)
     elif fmt == "csv":
         text = outputs.plan_to_csv(result)
     else:
-        text = outputs.plan_to_table(result, notes)
+        text = outputs.plan_to_table(result, notes, revision, header_lines)
     if output is not None:
         outputs.write_output(output, text, force)
         _echo_err(f"wrote {output}")
@@ -181,13 +192,24 @@ def plan(case: Path, fmt: str, output: Path | None, sheet: Path | None, plots: P
         from hexapod.io import sheets
 
         sheets.write_sheet(result, sheet, paper=paper, force=force, progress=_echo_err,
-                           notes=notes)
+                           notes=notes, revision=revision)
         _echo_err(f"wrote {sheet}")
     if plots is not None:
         from hexapod.io import plots as plotting
 
         written = plotting.write_plots(result, plots, force=force)
         _echo_err(f"wrote {len(written)} plot files to {plots}")
+
+
+@main.command(epilog=EPILOG_PLAN)
+@case_argument
+@plan_output_options
+@domain_errors
+def plan(case: Path, fmt: str, output: Path | None, sheet: Path | None, plots: Path | None,
+         paper: str, force: bool) -> None:
+    """Plan the correction of CASE and print the prescription."""
+    check_output_targets(output, sheet, force)
+    plan_and_write(_load(case), fmt, output, sheet, plots, paper, force)
 
 
 @main.command()
@@ -423,6 +445,7 @@ def sensitivity(case: Path, mounting_sd: str, deformity_sd: str, rotation_sd: fl
 
 
 main.add_command(calibrate)
+main.add_command(resume_command(domain_errors, case_argument, plan_output_options))
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -30,14 +30,27 @@ from hexapod.io.messages import (
 )
 from hexapod.io.words import describe_deformity
 from hexapod.planning import Plan
+from hexapod.resume import Revision
 
 
 def _matrix(m: np.ndarray) -> list[list[float]]:
     return [[float(v) for v in row] for row in m]
 
 
-def plan_to_dict(plan: Plan, extra_notes: list[Note] | None = None) -> dict[str, Any]:
-    """The plan as the contract's JSON document (schema_version 1)."""
+def revision_text(revision: Revision | None) -> str:
+    """``"revision 1"``, or ``"revision 2, replaces the prescription of 2026-12-01"``."""
+    rev = revision or Revision()
+    if rev.replaces is None:
+        return f"revision {rev.number}"
+    return f"revision {rev.number}, replaces the prescription of {rev.replaces.isoformat()}"
+
+
+def plan_to_dict(plan: Plan, extra_notes: list[Note] | None = None,
+                 revision: Revision | None = None,
+                 follow_up: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The plan as the contract's JSON document (schema_version 1), with its ``revision``
+    (1 by default), from revision 2 the date it ``replaces``, and with a ``follow_up`` object
+    when given (where the visit's readings were on the previous prescription)."""
     pi = plan.plan_input
     sizes = plan.size_names
     rows = []
@@ -64,8 +77,14 @@ def plan_to_dict(plan: Plan, extra_notes: list[Note] | None = None) -> dict[str,
     notes = [*plan.notes, *(extra_notes or [])]
     summary = plan.summary.as_dict()
     summary["pace_set_by"] = point_name(summary["pace_set_by"], pi.case.correction.bone_radius_mm)
+    rev = revision or Revision()
+    dated = {"replaces": rev.replaces.isoformat()} if rev.replaces is not None else {}
+    extra = {"follow_up": follow_up} if follow_up is not None else {}
     return {
         "schema_version": 1,
+        "revision": rev.number,
+        **dated,
+        **extra,
         "case": case_to_dict(pi.case),
         "geometry": {
             "reference_joints_mm": _matrix(pi.geometry.reference_joints),
@@ -84,8 +103,10 @@ def plan_to_dict(plan: Plan, extra_notes: list[Note] | None = None) -> dict[str,
     }
 
 
-def plan_to_json(plan: Plan, extra_notes: list[Note] | None = None) -> str:
-    return json.dumps(plan_to_dict(plan, extra_notes), indent=1) + "\n"
+def plan_to_json(plan: Plan, extra_notes: list[Note] | None = None,
+                 revision: Revision | None = None,
+                 follow_up: dict[str, Any] | None = None) -> str:
+    return json.dumps(plan_to_dict(plan, extra_notes, revision, follow_up), indent=1) + "\n"
 
 
 def refusal_to_json(refusal: PlanRefused) -> str:
@@ -161,14 +182,20 @@ def summary_lines(plan: Plan) -> list[str]:
     return lines
 
 
-def plan_to_table(plan: Plan, extra_notes: list[Note] | None = None) -> str:
-    """The prescription as a fixed-width text table with a header and a summary."""
+def plan_to_table(plan: Plan, extra_notes: list[Note] | None = None,
+                  revision: Revision | None = None,
+                  header_lines: list[str] | None = None) -> str:
+    """The prescription as a fixed-width text table with a header (its revision, and the
+    ``header_lines`` given, e.g. where a visit's readings were on the previous prescription)
+    and a summary."""
     pi = plan.plan_input
     cat = pi.catalogue
     pat = pi.case.patient
     out = []
     who = ", ".join(x for x in (pat.name, pat.id) if x)
     out.append(f"hexapod prescription{(' - ' + who) if who else ''}")
+    out.append(revision_text(revision))
+    out += header_lines or []
     out += describe_deformity(pi.case)
     out.append(f"frame: {pi.case.frame.proximal_ring_mm:g} mm proximal ring, "
                f"{pi.case.frame.distal_ring_mm:g} mm distal ring, hardware '{cat.name}'")

@@ -15,9 +15,10 @@ import numpy as np
 from hexapod.findings import Note
 from hexapod.io.hardware_text import provenance_line
 from hexapod.io.messages import note_message, point_name
-from hexapod.io.outputs import summary_lines, write_output
+from hexapod.io.outputs import revision_text, summary_lines, write_output
 from hexapod.io.words import describe_deformity
 from hexapod.planning import Plan
+from hexapod.resume import Revision
 
 PAPER_MM = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 MM = 1 / 25.4
@@ -52,9 +53,10 @@ def _fill(colour: str) -> tuple[str, str]:
 class _Page:
     """One page drawn in millimetres from the top-left corner."""
 
-    def __init__(self, paper: str) -> None:
+    def __init__(self, paper: str, revision: Revision | None = None) -> None:
         from matplotlib.figure import Figure
 
+        self.revision = revision
         self.width, self.height = PAPER_MM[paper]
         self.fig = Figure(figsize=(self.width * MM, self.height * MM))
         ax = self.fig.add_axes((0, 0, 1, 1))
@@ -86,6 +88,8 @@ def _header(page: _Page, plan: Plan, title: str, page_no: int, pages: int) -> fl
     pat = plan.plan_input.case.patient
     page.text(15, 12, title, 14, weight="bold")
     page.text(page.width - 15, 12, f"page {page_no} of {pages}", 8, ha="right")
+    page.text(page.width - 15, 15.6, revision_text(page.revision), 7.5, ha="right",
+              weight="bold")
     who = "   ".join(x for x in (
         f"Name: {pat.name}" if pat.name else "Name: ____________________",
         f"ID: {pat.id}" if pat.id else "",
@@ -249,8 +253,9 @@ def _paginate(plan: Plan) -> list[list[int]]:
 
 def render_sheet(plan: Plan, path: Path, paper: str = "a4",
                  progress: Callable[[str], None] | None = None,
-                 notes: list[Note] | None = None) -> int:
-    """Draw the summary page and the sheets into a PDF at ``path``; returns the page count."""
+                 notes: list[Note] | None = None, revision: Revision | None = None) -> int:
+    """Draw the summary page and the sheets into a PDF at ``path``; returns the page count.
+    Every page carries the prescription's revision (1 by default) and the date it replaces."""
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
 
@@ -262,16 +267,18 @@ def render_sheet(plan: Plan, path: Path, paper: str = "a4",
     with matplotlib.rc_context({"pdf.compression": 6, "font.family": "DejaVu Sans",
                                 "path.simplify": False}), \
             PdfPages(path, metadata=METADATA) as pdf:
-        page = _Page(paper)
+        page = _Page(paper, revision)
         _summary_page(page, plan, total, list(notes or []))
         pdf.savefig(page.fig)
         for make in figures:  # the surgeon's plots, each on a page of its own
             fig = make(plan)
             fig.set_size_inches(page.width * MM, page.height * MM)
             fig.subplots_adjust(top=0.9, bottom=0.45, left=0.1, right=0.92)
+            fig.text(1 - 15 / page.width, 1 - 12 / page.height, revision_text(revision),
+                     fontsize=7.5, ha="right", va="top", weight="bold")
             pdf.savefig(fig)
         for n, rows in enumerate(chunks, start=2 + len(figures)):
-            page = _Page(paper)
+            page = _Page(paper, revision)
             _sheet_page(page, plan, rows, n, total, notes=(n == 2 + len(figures)))
             pdf.savefig(page.fig)
             if progress is not None and total > 3:
@@ -282,9 +289,9 @@ def render_sheet(plan: Plan, path: Path, paper: str = "a4",
 
 def write_sheet(plan: Plan, path: str | Path, paper: str = "a4", force: bool = False,
                 progress: Callable[[str], None] | None = None,
-                notes: list[Note] | None = None) -> Path:
+                notes: list[Note] | None = None, revision: Revision | None = None) -> Path:
     """Write the PDF atomically (never over an existing file without ``force``)."""
     def render(tmp: Path) -> None:
-        render_sheet(plan, tmp, paper, progress, notes)
+        render_sheet(plan, tmp, paper, progress, notes, revision)
 
     return write_output(path, render, force)
