@@ -114,3 +114,27 @@ def poses_from_signed(params: ArrayLike, side: str) -> tuple[Array, Array]:
     mount = tf.from_rotation_translation(tf.rotation_z(-m * np.radians(p[..., 9])),
                                          np.stack([m * p[..., 6], p[..., 7], p[..., 8]], axis=-1))
     return tf.from_rotation_translation(rotation, trans), mount
+
+
+def motion_in_anatomy(motion_in_reference_ring: ArrayLike,
+                      reference_ring_in_anatomy: ArrayLike) -> Array:
+    """A rigid motion expressed in the reference ring frame, re-expressed in the anatomical
+    frame through the mounting ``M``: ``M @ motion @ inv(M)``, batched (4x4, mm).
+
+    The ring frame and the anatomical frame are fixed to the same (reference) fragment, so a
+    motion of the moving ring is the same motion of the moving fragment, seen from another
+    frame. :func:`motion_in_reference_ring` is its inverse.
+    """
+    mount = np.asarray(reference_ring_in_anatomy, dtype=float)
+    return np.asarray(mount @ np.asarray(motion_in_reference_ring, dtype=float)
+                      @ tf.invert(mount), dtype=float)
+
+
+def motion_in_reference_ring(motion_in_anatomy: ArrayLike,
+                             reference_ring_in_anatomy: ArrayLike) -> Array:
+    """A rigid motion expressed in the anatomical frame, re-expressed in the reference ring
+    frame: ``inv(M) @ motion @ M``, batched (4x4, mm); the inverse of :func:`motion_in_anatomy`.
+    """
+    mount = np.asarray(reference_ring_in_anatomy, dtype=float)
+    return np.asarray(tf.invert(mount) @ np.asarray(motion_in_anatomy, dtype=float) @ mount,
+                      dtype=float)

@@ -15,7 +15,12 @@ from numpy.typing import NDArray
 
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
-from hexapod.anatomy import distal_in_proximal, reference_ring_in_anatomy
+from hexapod.anatomy import (
+    distal_in_proximal,
+    motion_in_anatomy,
+    motion_in_reference_ring,
+    reference_ring_in_anatomy,
+)
 from hexapod.case import STAGE_COMPONENTS, Case, Deformity
 from hexapod.errors import GeometryError, InputError
 from hexapod.findings import Note
@@ -110,10 +115,16 @@ class PlanInput:
 
     def ring_pose_from_fragment(self, fragment_in_anatomy: Array) -> Array:
         """``moving_ring_in_reference_ring`` when the moving fragment is at the given pose(s)."""
-        mount = self.reference_ring_in_anatomy
-        start = self.waypoints_in_anatomy[0]
-        return np.asarray(tf.invert(mount) @ fragment_in_anatomy @ tf.invert(start) @ mount
+        motion = fragment_in_anatomy @ tf.invert(self.waypoints_in_anatomy[0])
+        return np.asarray(motion_in_reference_ring(motion, self.reference_ring_in_anatomy)
                           @ self.start_pose, dtype=float)
+
+    def fragment_from_ring_pose(self, moving_ring_in_reference_ring: Array) -> Array:
+        """The moving fragment's pose(s) in the anatomical frame when the ring is at the given
+        ``moving_ring_in_reference_ring``; the inverse of :meth:`ring_pose_from_fragment`."""
+        motion = moving_ring_in_reference_ring @ tf.invert(self.start_pose)
+        return np.asarray(motion_in_anatomy(motion, self.reference_ring_in_anatomy)
+                          @ self.waypoints_in_anatomy[0], dtype=float)
 
 
 def reading_to_length(catalogue: Catalogue, reading_mm: float, size: str | None = None) -> float:
@@ -176,7 +187,7 @@ def build_plan_input(case: Case, catalogue: Catalogue) -> PlanInput:
         stage_names = ("none",)
 
     start_frag, end_frag = waypoints[0], waypoints[-1]
-    correction_in_ring = tf.invert(mount) @ end_frag @ tf.invert(start_frag) @ mount
+    correction_in_ring = motion_in_reference_ring(end_frag @ tf.invert(start_frag), mount)
     notes: list[Note] = []
     if case.mode == "chronic":
         if spec.neutral_strut_mm is None:
@@ -201,8 +212,7 @@ def build_plan_input(case: Case, catalogue: Catalogue) -> PlanInput:
         target = correction_in_ring @ start
         notes.append(Note("residual_start", {
             "moving_ring": "distal" if spec.reference == "proximal" else "proximal"}))
-    mount_inv = tf.invert(mount)
-    stage_poses = mount_inv @ waypoints @ tf.invert(start_frag) @ mount @ start
+    stage_poses = motion_in_reference_ring(waypoints @ tf.invert(start_frag), mount) @ start
     names = tuple(s.name for s in case.structures_at_risk)
     points = (np.stack([s.position(side) for s in case.structures_at_risk])
               if case.structures_at_risk else np.zeros((0, 3)))

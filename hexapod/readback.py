@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hexapod import transforms as tf
-from hexapod.anatomy import true_angulation
+from hexapod.anatomy import motion_in_anatomy, true_angulation
 from hexapod.case import StructureAtRisk, medial_sign
 from hexapod.errors import GeometryError, InputError
 
@@ -104,10 +104,10 @@ def fragment_in_anatomy(ring_pose: ArrayLike, start_ring_pose: ArrayLike,
     -------
     ndarray, shape (..., 4, 4)
     """
-    mount = np.asarray(reference_ring_in_anatomy, dtype=float)
-    moving_in_ring = (tf.invert(np.asarray(start_ring_pose, dtype=float)) @ tf.invert(mount)
-                      @ np.asarray(start_fragment_in_anatomy, dtype=float))
-    return np.asarray(mount @ np.asarray(ring_pose, dtype=float) @ moving_in_ring, dtype=float)
+    motion = np.asarray(ring_pose, dtype=float) @ tf.invert(np.asarray(start_ring_pose,
+                                                                      dtype=float))
+    return np.asarray(motion_in_anatomy(motion, reference_ring_in_anatomy)
+                      @ np.asarray(start_fragment_in_anatomy, dtype=float), dtype=float)
 
 
 @dataclass(frozen=True, eq=False)

@@ -280,3 +280,28 @@ def test_read_case_file_errors(tmp_path: Path) -> None:
 
     good_json.write_text(json.dumps(_good()))
     assert read_case(good_json).deformity.ap_angulation_deg == 10
+
+
+def test_ring_and_fragment_motions_are_one_change_of_frame() -> None:
+    from hexapod.anatomy import motion_in_anatomy, motion_in_reference_ring
+
+    rng = np.random.default_rng(5)
+    mount = tf.exp(rng.normal(size=3) * 30, rng.normal(size=3) * 0.2)
+    motion = tf.exp(rng.normal(size=(3, 1, 2, 3)) * 10, rng.normal(size=(3, 1, 2, 3)) * 0.1)
+    ring = motion_in_reference_ring(motion, mount)
+    np.testing.assert_allclose(motion_in_anatomy(ring, mount), motion, atol=1e-12)
+    # a point fixed to the moving fragment: moved in anatomy == moved in the ring, mapped back
+    point_ring = rng.normal(size=3) * 50
+    moved = tf.apply(motion[0, 0, 0], tf.apply(mount, point_ring))
+    np.testing.assert_allclose(moved, tf.apply(mount, tf.apply(ring[0, 0, 0], point_ring)),
+                               atol=1e-9)
+
+
+def test_fragment_from_ring_pose_inverts_ring_pose_from_fragment() -> None:
+    case = read_case(Path(__file__).parent.parent / "sample_cases"
+                     / "distal_tibia_distal_reference.toml")
+    pi = build_plan_input(case, load_catalogue("tsf-like"))
+    way = pi.waypoints_in_anatomy
+    np.testing.assert_allclose(pi.fragment_from_ring_pose(pi.ring_pose_from_fragment(way)), way,
+                               atol=1e-9)
+    np.testing.assert_allclose(pi.ring_pose_from_fragment(way[0]), pi.start_pose, atol=1e-9)

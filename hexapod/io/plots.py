@@ -36,10 +36,7 @@ def _colour(name: str) -> str:
 def _fragments(plan: Plan, row: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """The two fragments at a row as (name, top end, bottom end) in the anatomical frame."""
     pi = plan.plan_input
-    mount = pi.reference_ring_in_anatomy
-    motion = mount @ plan.poses[row] @ tf.invert(pi.start_pose) @ tf.invert(mount)
-    start = pi.waypoints_in_anatomy[0]
-    moving = motion @ start
+    moving = pi.fragment_from_ring_pose(plan.poses[row])
     ref_name, mov_name = (("proximal", "distal") if pi.reference == "proximal"
                           else ("distal", "proximal"))
     sign = 1.0 if pi.reference == "proximal" else -1.0

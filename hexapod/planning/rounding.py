@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
+from hexapod.anatomy import motion_in_anatomy
 from hexapod.clinical import PlanInput
 from hexapod.errors import GeometryError
 
@@ -85,9 +86,8 @@ def round_readings(plan_input: PlanInput, poses: Array, lengths: Array, size_ind
 
 def relative_motion(plan_input: PlanInput, ring_poses: Array) -> Array:
     """Motion of the moving fragment in the anatomical frame since the start, per ring pose."""
-    mount = plan_input.reference_ring_in_anatomy
-    return np.asarray(mount @ ring_poses @ tf.invert(plan_input.start_pose) @ tf.invert(mount),
-                      dtype=float)
+    return motion_in_anatomy(ring_poses @ tf.invert(plan_input.start_pose),
+                             plan_input.reference_ring_in_anatomy)
 
 
 def key_points(plan_input: PlanInput) -> tuple[tuple[str, ...], Array]:
