@@ -1,4 +1,4 @@
-"""Rigid transforms as 4x4 homogeneous matrices (maths core: numpy and scipy only).
+"""Rigid transforms as 4x4 homogeneous matrices (maths core: numpy only).
 
 Conventions (see ``docs/conventions.md``):
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial.transform import Rotation
 
 from hexapod.errors import InputError
 
@@ -118,11 +117,40 @@ def rotation_from_rotvec(rotvec: ArrayLike) -> Array:
 
 
 def rotvec_from_rotation(rotation: ArrayLike) -> Array:
-    """Rotation vectors ``(..., 3)`` (rad, angle in [0, pi]) from matrices ``(..., 3, 3)``."""
+    """Rotation vectors ``(..., 3)`` (rad, angle in [0, pi]) from matrices ``(..., 3, 3)``.
+
+    The angle is ``atan2(|a|, (tr R - 1) / 2)`` with ``a`` the axial vector of the
+    antisymmetric part (``a = sin(angle) * axis``), accurate at every angle. Below 3 pi / 4
+    the vector is ``a * angle / sin(angle)`` (a series near 0); above it the axis comes from
+    the symmetric part ``(R + R.T) / 2 - cos(angle) I = (1 - cos(angle)) axis axis.T``, read
+    from its largest diagonal entry's column, with the sign of ``a`` (exactly at pi either
+    sign is the same rotation).
+    """
     rot = np.asarray(rotation, dtype=float)
-    flat = rot.reshape(-1, 3, 3)
-    rv = Rotation.from_matrix(flat).as_rotvec()
-    return np.asarray(rv, dtype=float).reshape(*rot.shape[:-2], 3)
+    if rot.ndim < 2 or rot.shape[-2:] != (3, 3):
+        raise InputError(f"rotation must have shape (..., 3, 3), got {rot.shape}")
+    axial = 0.5 * np.stack([rot[..., 2, 1] - rot[..., 1, 2], rot[..., 0, 2] - rot[..., 2, 0],
+                            rot[..., 1, 0] - rot[..., 0, 1]], axis=-1)
+    sin = np.linalg.norm(axial, axis=-1)
+    cos = np.clip(0.5 * (np.trace(rot, axis1=-2, axis2=-1) - 1.0), -1.0, 1.0)
+    angle = np.arctan2(sin, cos)
+    small = angle < _SMALL_ANGLE
+    ratio = np.where(small, 1.0 + angle * angle / 6.0,
+                     angle / np.where(small, 1.0, np.maximum(sin, 1e-300)))
+    out = axial * ratio[..., None]
+    wide = cos < -0.7071067811865476
+    if np.any(wide):
+        sym = 0.5 * (rot[wide] + np.swapaxes(rot[wide], -1, -2))
+        c = cos[wide]
+        diag = np.diagonal(sym, axis1=-2, axis2=-1) - c[:, None]
+        k = np.argmax(diag, axis=-1)
+        col = np.take_along_axis(sym, k[:, None, None], axis=-1)[..., 0]
+        col[np.arange(k.size), k] -= c
+        axis = col / np.linalg.norm(col, axis=-1, keepdims=True)
+        flip = np.einsum("ni,ni->n", axis, axial[wide]) < 0
+        axis[flip] *= -1.0
+        out[wide] = axis * angle[wide][:, None]
+    return np.asarray(out, dtype=float)
 
 
 def rotation_about_axis(axis: ArrayLike, angle: ArrayLike) -> Array:
