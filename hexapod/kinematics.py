@@ -8,17 +8,15 @@ length ``L_i = |t + R p_i - b_i|`` (mm), the distance between its two joint cent
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hexapod import transforms as tf
 from hexapod.errors import ConvergenceError, InputError, SingularFrameError
 from hexapod.geometry import mean_joint_radius
-from hexapod.transforms import (
-    check_points,
-    check_transform,
-    from_translation,
-    rotation_from_rotvec,
-)
+from hexapod.transforms import check_points, check_transform, from_translation
 
 Array = NDArray[np.float64]
 
@@ -40,27 +38,53 @@ def _moving_points(moving_joints: Array, poses: Array) -> Array:
     return np.swapaxes(moved, -1, -2)
 
 
-def _length_weights(reference_joints: Array, moving_joints: Array) -> tuple[Array, Array]:
-    """Matrix ``W`` (16, 18) and offset ``c`` (18,) such that ``pose.reshape(16) @ W + c``
-    lists ``t + R p_i - b_i`` as x of struts 1..6, then y, then z (one BLAS call per batch)."""
-    weights = np.zeros((16, 18))
-    for k in range(3):
+#: Poses per chunk of the inverse-kinematics kernel: its (6, chunk) work arrays stay in cache.
+IK_CHUNK = 4096
+
+
+def _lengths_unchecked(ref: Array, mov: Array, poses: Array, *, check: bool = False,
+                       name: str = "moving_in_reference", chunk: int = IK_CHUNK) -> Array:
+    """Strut lengths ``(..., 6)`` in one pass over the poses, ``chunk`` at a time.
+
+    Each chunk is transposed once into 16 contiguous rows; every strut's three components
+    are then formed with elementwise operations on ``(6, chunk)`` arrays (no BLAS, no
+    per-pose temporaries). With ``check`` the same rows are validated as rigid transforms
+    (:func:`hexapod.transforms.rigid_rows_ok`), so a checked call reads the data once too.
+    """
+    flat = np.asarray(poses, dtype=float).reshape(-1, 16)
+    n = flat.shape[0]
+    out = np.empty((n, 6))
+    size = max(1, min(chunk, n))
+    rows = np.empty((16, size))
+    acc, comp, tmp = np.empty((6, size)), np.empty((6, size)), np.empty((6, size))
+    p = [np.ascontiguousarray(mov[:, k, None]) for k in range(3)]
+    minus_b = [np.ascontiguousarray(-ref[:, k, None]) for k in range(3)]
+    skip_z = not np.any(mov[:, 2])  # joints in the ring plane: the z products are all 0
+    for s in range(0, n, size):
+        block = flat[s:s + size]
+        m = block.shape[0]
+        r = rows[:, :m]
+        np.copyto(r, block.T)
+        if check and not tf.rigid_rows_ok(r):
+            tf.check_transform(block.reshape(m, 4, 4), name)
+        a, x, t = acc[:, :m], comp[:, :m], tmp[:, :m]
         for j in range(3):
-            weights[4 * k + j, 6 * k:6 * k + 6] = moving_joints[:, j]
-        weights[4 * k + 3, 6 * k:6 * k + 6] = 1.0
-    return weights, -reference_joints.T.reshape(18)
-
-
-def _lengths_unchecked(ref: Array, mov: Array, poses: Array) -> Array:
-    weights, offset = _length_weights(ref, mov)
-    flat = np.ascontiguousarray(poses).reshape(-1, 16)
-    comp = flat @ weights
-    comp += offset
-    comp *= comp
-    out = comp[:, 0:6] + comp[:, 6:12]
-    out += comp[:, 12:18]
-    np.sqrt(out, out=out)
-    return out.reshape(*poses.shape[:-2], 6)
+            np.multiply(r[4 * j], p[0], out=x)
+            np.multiply(r[4 * j + 1], p[1], out=t)
+            x += t
+            if not skip_z:
+                np.multiply(r[4 * j + 2], p[2], out=t)
+                x += t
+            np.add(r[4 * j + 3], minus_b[j], out=t)
+            x += t
+            if j == 0:
+                np.multiply(x, x, out=a)
+            else:
+                x *= x
+                a += x
+        np.sqrt(a, out=a)
+        out[s:s + m] = a.T
+    return out.reshape(*np.shape(poses)[:-2], 6)
 
 
 def strut_vectors(reference_joints: ArrayLike, moving_joints: ArrayLike,
@@ -103,13 +127,10 @@ def strut_lengths(reference_joints: ArrayLike, moving_joints: ArrayLike,
         ``L_i = |t + R p_i - b_i|`` in mm.
     """
     ref, mov = _joints(reference_joints, moving_joints)
-    if check:
-        poses = check_transform(moving_in_reference, "moving_in_reference")
-    else:
-        poses = np.asarray(moving_in_reference, dtype=float)
-        if poses.ndim < 2 or poses.shape[-2:] != (4, 4):
-            raise InputError(f"moving_in_reference must have shape (..., 4, 4), got {poses.shape}")
-    return _lengths_unchecked(ref, mov, poses)
+    poses = np.asarray(moving_in_reference, dtype=float)
+    if poses.ndim < 2 or poses.shape[-2:] != (4, 4):
+        raise InputError(f"moving_in_reference must have shape (..., 4, 4), got {poses.shape}")
+    return _lengths_unchecked(ref, mov, poses, check=check)
 
 
 def _jacobian(ref: Array, mov: Array, poses: Array) -> tuple[Array, Array]:
@@ -189,6 +210,306 @@ def default_guess(reference_joints: ArrayLike, moving_joints: ArrayLike, lengths
     return from_translation(t)
 
 
+FK_CHUNK = 2048  #: poses per chunk of the forward-kinematics kernel
+_MAX_STEP_MM, _MAX_STEP_RAD = 10.0, 0.1  # Newton step caps: a far guess cannot jump branches
+
+
+@dataclass(frozen=True, eq=False)
+class FKResult:
+    """Forward kinematics with a status per pose (read-only arrays, batch shape ``(...)``).
+
+    Attributes
+    ----------
+    poses : ndarray, shape (..., 4, 4)
+        ``moving_in_reference`` reached; for a pose that did not converge, the last iterate.
+    converged : ndarray of bool, shape (...)
+        The length residual fell below the tolerance.
+    residual_mm : ndarray, shape (...)
+        Largest absolute length residual (mm) of the returned pose.
+    same_branch : ndarray of bool, shape (...)
+        The solution lies in the assembly branch of its guess: the Jacobian's determinant has
+        the sign it has at the guess (assembly branches are separated by singular
+        configurations, where it is zero, so Newton has not crossed one), and each strut
+        points to the same side of the reference ring's plane as at the guess (the moving
+        ring has not passed through the reference ring's plane). Two assemblies in one
+        region of equal sign cannot be told apart this way; the step caps make such a jump
+        unlikely.
+    singular : ndarray of bool, shape (...)
+        Newton met an exactly singular Jacobian (a pivot of zero or a non-finite step).
+    """
+
+    poses: Array
+    converged: NDArray[np.bool_]
+    residual_mm: Array
+    same_branch: NDArray[np.bool_]
+    singular: NDArray[np.bool_]
+
+    def __post_init__(self) -> None:
+        for name in ("poses", "converged", "residual_mm", "same_branch", "singular"):
+            arr = np.array(getattr(self, name), copy=True)
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+
+
+_SOLVE_RESIDUAL = 1e-11  # relative residual above which a system is solved again, pivoting
+
+
+def _solve_batch(aug: Array) -> tuple[Array, Array]:
+    """Solve ``A x = y`` for a batch stored last: ``aug`` (6, 6 + k, n) holds ``[A | y]``.
+
+    Gaussian elimination vectorised over the batch in the given row order (callers order
+    the rows as partial pivoting would at a typical pose, see :func:`_pivot_order`). A
+    system whose answer leaves a relative residual ``|A x - y| / (|A| |x| + |y|)`` above
+    :data:`_SOLVE_RESIDUAL` (growth without pivoting), or no finite answer, is solved again
+    by itself with LAPACK's partial pivoting; so each system's answer depends on that
+    system alone. Returns ``x`` of shape (6, k, n) (NaN for a singular system) and
+    ``det A`` (n,) up to the sign of the callers' fixed row order.
+    """
+    n = aug.shape[-1]
+    mat, rhs = aug[:, :6].copy(), aug[:, 6:].copy()
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for k in range(5):
+            factor = aug[k + 1:, k] / aug[k, k]
+            aug[k + 1:, k:] -= factor[:, None] * aug[k, None, k:]
+        det = aug[0, 0] * aug[1, 1] * aug[2, 2] * aug[3, 3] * aug[4, 4] * aug[5, 5]
+        x = np.empty((6, aug.shape[1] - 6, n))
+        for k in range(5, -1, -1):
+            x[k] = (aug[k, 6:] - (aug[k, k + 1:6, None] * x[k + 1:]).sum(0)) / aug[k, k]
+        residual = np.abs(np.einsum("ijn,jkn->ikn", mat, x) - rhs).max(axis=(0, 1))
+        size = (np.abs(mat).max(axis=(0, 1)) * np.abs(x).max(axis=(0, 1))
+                + np.abs(rhs).max(axis=(0, 1)))
+        weak = ~(residual <= _SOLVE_RESIDUAL * size)
+    if weak.any():
+        x[..., weak] = _solve_lapack(np.concatenate([mat, rhs], axis=1)[..., weak])
+        det[weak] = np.linalg.det(mat[..., weak].transpose(2, 0, 1))
+    return x, det
+
+
+def _solve_lapack(aug: Array) -> Array:
+    """Partial-pivoting solve of each system of ``aug`` (6, 6 + k, m); NaN where singular."""
+    mats = np.ascontiguousarray(aug[:, :6].transpose(2, 0, 1))
+    rhs = np.ascontiguousarray(aug[:, 6:].transpose(2, 0, 1))
+    try:
+        return np.asarray(np.linalg.solve(mats, rhs).transpose(1, 2, 0))
+    except np.linalg.LinAlgError:
+        out = np.full((6, aug.shape[1] - 6, aug.shape[-1]), np.nan)
+        for i in range(aug.shape[-1]):
+            try:
+                out[..., i] = np.linalg.solve(mats[i], rhs[i])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+def _pivot_order(ref: Array, mov: Array, moving_side: float) -> NDArray[np.intp]:
+    """Strut order that is the partial-pivoting row order of the Jacobian at the neutral
+    pose of mean height (the order :func:`_solve_batch` assumes)."""
+    horiz = np.sum((mov[:, :2] - ref[:, :2]) ** 2, axis=1)
+    height = max(float(np.sqrt(np.mean(horiz))), 1.0)
+    pose = from_translation([0.0, 0.0, moving_side * height])
+    mat = _jacobian(ref, mov, pose)[0]
+    order = np.arange(6)
+    for k in range(6):
+        p = k + int(np.argmax(np.abs(mat[k:, k])))
+        mat[[k, p]] = mat[[p, k]]
+        order[[k, p]] = order[[p, k]]
+        if k < 5 and mat[k, k] != 0:
+            mat[k + 1:] -= np.outer(mat[k + 1:, k] / mat[k, k], mat[k])
+    return order
+
+
+def _struts_soa(ref_t: Array, mov_t: Array, rot: Array, trans: Array
+                ) -> tuple[Array, Array, Array]:
+    """Struct-of-arrays strut geometry for poses ``rot`` (3, 3, n), ``trans`` (3, n).
+
+    Returns lever ``R p_i`` (3, 6, n), strut vector ``t + R p_i - b_i`` (3, 6, n) and length
+    (6, n). ``ref_t``/``mov_t`` are the joints transposed, (3, 6)."""
+    lever = (rot[:, 0, None, :] * mov_t[0, None, :, None]
+             + rot[:, 1, None, :] * mov_t[1, None, :, None]
+             + rot[:, 2, None, :] * mov_t[2, None, :, None])
+    vec = lever + (trans[:, None, :] - ref_t[:, :, None])
+    length = np.sqrt(vec[0] * vec[0] + vec[1] * vec[1] + vec[2] * vec[2])
+    return lever, vec, length
+
+
+def _jacobian_soa(lever: Array, vec: Array, length: Array, extra: int) -> Array:
+    """Jacobian rows ``[u_i, (R p_i) x u_i]`` as an augmented array (6, 6 + extra, n)."""
+    unit = vec / length
+    aug = np.empty((6, 6 + extra, length.shape[-1]))
+    aug[:, 0:3] = unit.transpose(1, 0, 2)
+    aug[:, 3] = lever[1] * unit[2] - lever[2] * unit[1]
+    aug[:, 4] = lever[2] * unit[0] - lever[0] * unit[2]
+    aug[:, 5] = lever[0] * unit[1] - lever[1] * unit[0]
+    return aug
+
+
+def _rotation_step(omega: Array) -> Array:
+    """Rodrigues rotation matrices (3, 3, n) from rotation vectors (3, n), series near 0."""
+    angle2 = omega[0] * omega[0] + omega[1] * omega[1] + omega[2] * omega[2]
+    angle = np.sqrt(angle2)
+    small = angle < 1e-4
+    safe = np.where(small, 1.0, angle)
+    a = np.where(small, 1.0 - angle2 / 6.0, np.sin(safe) / safe)
+    b = np.where(small, 0.5 - angle2 / 24.0, (1.0 - np.cos(safe)) / (safe * safe))
+    out = b * omega[:, None, :] * omega[None, :, :]
+    diag = 1.0 - b * angle2
+    for i in range(3):
+        out[i, i] += diag
+    out[0, 1] -= a * omega[2]
+    out[1, 0] += a * omega[2]
+    out[0, 2] += a * omega[1]
+    out[2, 0] -= a * omega[1]
+    out[1, 2] -= a * omega[0]
+    out[2, 1] += a * omega[0]
+    return out
+
+
+def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: Array,
+                  tolerance: float, max_iterations: int) -> tuple[Array, ...]:
+    """Newton on one chunk (struct of arrays, batch last); converged poses leave the active
+    set, so every pose follows the same iterates whatever else is in its chunk.
+
+    The branch signs of a pose (each strut's z component, and the sign of ``det J``) are
+    taken at its first and at its last evaluated iterate."""
+    n = target.shape[-1]
+    out_rot, out_trans = rot.copy(), trans.copy()
+    residual = np.full(n, np.inf)
+    converged = np.zeros(n, dtype=bool)
+    singular = np.zeros(n, dtype=bool)
+    start_signs = np.zeros((7, n), dtype=bool)
+    end_signs = np.zeros((7, n), dtype=bool)
+    active = np.arange(n)
+    for iteration in range(max_iterations):
+        lever, vec, length = _struts_soa(ref_t, mov_t, rot, trans)
+        err = target - length
+        worst = np.max(np.abs(err), axis=0)
+        residual[active] = worst
+        done = worst < tolerance
+        aug = _jacobian_soa(lever, vec, length, 1)
+        aug[:, 6, :] = err
+        solved, det = _solve_batch(aug)
+        step = solved[:, 0]
+        signs = np.concatenate([vec[2] > 0, (det > 0)[None]])
+        if iteration == 0:
+            start_signs[:] = signs
+        end_signs[:, active] = signs
+        bad = ~np.isfinite(step).all(axis=0) & ~done
+        singular[active[bad]] = True
+        leave = done | bad
+        converged[active[done]] = True
+        out_rot[..., active[leave]] = rot[..., leave]
+        out_trans[:, active[leave]] = trans[:, leave]
+        if leave.any():
+            keep = ~leave
+            active, rot, trans, step = active[keep], rot[..., keep], trans[:, keep], step[:, keep]
+            target = target[:, keep]
+        if active.size == 0:
+            break
+        dt, dw = step[:3], step[3:]
+        norm_t = np.sqrt(np.sum(dt * dt, axis=0))
+        norm_w = np.sqrt(np.sum(dw * dw, axis=0))
+        scale = np.minimum(1.0, np.minimum(_MAX_STEP_MM / np.maximum(norm_t, 1e-300),
+                                           _MAX_STEP_RAD / np.maximum(norm_w, 1e-300)))
+        rot = np.einsum("ijn,jkn->ikn", _rotation_step(dw * scale), rot)
+        trans = trans + dt * scale
+    out_rot[..., active] = rot
+    out_trans[:, active] = trans
+    same = np.all(end_signs == start_signs, axis=0)
+    return out_rot, out_trans, converged, residual, same, singular
+
+
+def _frobenius_condition(ref_t: Array, mov_t: Array, rot: Array, trans: Array,
+                         scale: float) -> Array:
+    """``|J_s|_F |J_s^-1|_F`` (rotational columns divided by ``scale``), batch last (n,)."""
+    lever, vec, length = _struts_soa(ref_t, mov_t, rot, trans)
+    aug = _jacobian_soa(lever, vec, length, 6)
+    aug[:, 3:6] /= scale
+    norm = np.sqrt(np.sum(aug[:, :6] ** 2, axis=(0, 1)))
+    aug[:, 6:] = np.eye(6)[:, :, None]
+    inverse = _solve_batch(aug)[0]
+    with np.errstate(invalid="ignore", over="ignore"):
+        cond = norm * np.sqrt(np.sum(inverse * inverse, axis=(0, 1)))
+    return np.where(np.isfinite(cond), cond, np.inf)
+
+
+def _check_lengths(lengths: ArrayLike) -> Array:
+    lens = np.asarray(lengths, dtype=float)
+    if lens.ndim < 1 or lens.shape[-1] != 6:
+        raise InputError(f"lengths must have shape (..., 6), got {lens.shape}")
+    if not np.all(np.isfinite(lens)):
+        raise InputError("lengths contain NaN or infinite values")
+    if np.any(lens <= 0):
+        raise InputError("lengths must be > 0 mm")
+    return lens
+
+
+def _forward(ref: Array, mov: Array, lens: Array, guess: ArrayLike | None, tolerance: float,
+             max_iterations: int, moving_side: float, condition_scale: float | None,
+             chunk: int = FK_CHUNK) -> tuple[FKResult, Array | None]:
+    """Chunked forward kinematics; also the condition numbers if ``condition_scale``."""
+    batch = lens.shape[:-1]
+    flat = lens.reshape(-1, 6)
+    n = flat.shape[0]
+    guesses = None
+    if guess is not None:
+        guesses = np.broadcast_to(check_transform(guess, "guess"), (*batch, 4, 4))
+        guesses = guesses.reshape(-1, 4, 4)
+    horiz = np.sum((mov[:, :2] - ref[:, :2]) ** 2, axis=1)
+    order = _pivot_order(ref, mov, moving_side)
+    ref_t, mov_t = np.ascontiguousarray(ref[order].T), np.ascontiguousarray(mov[order].T)
+    poses = np.zeros((n, 4, 4))
+    poses[:, 3, 3] = 1.0
+    status = np.empty((4, n), dtype=float)
+    cond = np.empty(n) if condition_scale is not None else None
+    for s in range(0, n, chunk):
+        target = np.ascontiguousarray(flat[s:s + chunk][:, order].T)
+        m = target.shape[1]
+        if guesses is None:
+            height = np.sqrt(np.maximum(np.mean(target**2 - horiz[:, None], axis=0), 1.0))
+            rot = np.zeros((3, 3, m))
+            rot[0, 0] = rot[1, 1] = rot[2, 2] = 1.0
+            trans = np.zeros((3, m))
+            trans[2] = moving_side * height
+        else:
+            rot = np.ascontiguousarray(guesses[s:s + m, :3, :3].transpose(1, 2, 0))
+            trans = np.ascontiguousarray(guesses[s:s + m, :3, 3].T)
+        rot, trans, conv, res, same, sing = _newton_chunk(
+            ref_t, mov_t, target, rot, trans, tolerance, max_iterations)
+        poses[s:s + m, :3, :3] = rot.transpose(2, 0, 1)
+        poses[s:s + m, :3, 3] = trans.T
+        status[:, s:s + m] = conv, res, same, sing
+        if cond is not None and condition_scale is not None:
+            cond[s:s + m] = _frobenius_condition(ref_t, mov_t, rot, trans, condition_scale)
+    result = FKResult(poses.reshape(*batch, 4, 4), status[0].astype(bool).reshape(batch),
+                      status[1].reshape(batch), status[2].astype(bool).reshape(batch),
+                      status[3].astype(bool).reshape(batch))
+    return result, (None if cond is None else cond.reshape(batch))
+
+
+def solve_pose_status(
+    reference_joints: ArrayLike,
+    moving_joints: ArrayLike,
+    lengths: ArrayLike,
+    guess: ArrayLike | None = None,
+    *,
+    tolerance_mm: float = 1e-10,
+    max_iterations: int = 60,
+    moving_side: float = -1.0,
+) -> FKResult:
+    """Forward kinematics with a status per pose instead of an exception for the batch.
+
+    Same iteration as :func:`solve_pose` (parameters there); a pose that does not converge
+    is reported in :attr:`FKResult.converged` while the others are solved.
+
+    Returns
+    -------
+    FKResult
+    """
+    ref, mov = _joints(reference_joints, moving_joints)
+    lens = _check_lengths(lengths)
+    return _forward(ref, mov, lens, guess, tolerance_mm, max_iterations, moving_side, None)[0]
+
+
 def solve_pose(
     reference_joints: ArrayLike,
     moving_joints: ArrayLike,
@@ -205,7 +526,9 @@ def solve_pose(
     Batched Newton iteration on ``L(pose) = lengths`` with the analytic Jacobian (see
     :func:`jacobian`), steps capped at 10 mm / 0.1 rad so that a distant guess cannot jump to
     another assembly branch. A hexapod has up to 40 assemblies for one set of lengths; the one
-    returned is the one Newton reaches from ``guess``.
+    returned is the one Newton reaches from ``guess``. The poses are processed in chunks of
+    :data:`FK_CHUNK` as structs of arrays, each 6x6 system solved by Gaussian elimination with
+    partial pivoting vectorised over the chunk.
 
     Parameters
     ----------
@@ -238,82 +561,34 @@ def solve_pose(
         Wrong shapes, non-finite or non-positive lengths.
     ConvergenceError
         No pose within ``tolerance_mm`` was found from the guess (lengths the frame cannot
-        reach, or a guess beyond a singularity).
+        reach, or a guess beyond a singularity); the message names the first failed index.
     SingularFrameError
-        The solution is (near) singular.
+        Newton met a singular Jacobian, or the solution is (near) singular.
     """
     ref, mov = _joints(reference_joints, moving_joints)
-    lens = np.asarray(lengths, dtype=float)
-    if lens.ndim < 1 or lens.shape[-1] != 6:
-        raise InputError(f"lengths must have shape (..., 6), got {lens.shape}")
-    if not np.all(np.isfinite(lens)):
-        raise InputError("lengths contain NaN or infinite values")
-    if np.any(lens <= 0):
-        raise InputError("lengths must be > 0 mm")
+    lens = _check_lengths(lengths)
+    scale = None if max_condition is None else mean_joint_radius(ref, mov)
+    result, cond = _forward(ref, mov, lens, guess, tolerance_mm, max_iterations, moving_side,
+                            scale)
     batch = lens.shape[:-1]
-    flat_lengths = lens.reshape(-1, 6)
-    n = flat_lengths.shape[0]
-    if guess is None:
-        start = default_guess(ref, mov, flat_lengths, moving_side)
-    else:
-        start = check_transform(guess, "guess")
-        start = np.broadcast_to(start, (*batch, 4, 4)).reshape(-1, 4, 4)
-    poses = np.array(start, dtype=float, copy=True)
-    residual = np.full(n, np.inf)
-    active = np.arange(n)
-    jac_final = np.empty((n, 6, 6))
-    for _ in range(max_iterations):
-        everyone = active.size == n
-        sub = poses if everyone else poses[active]
-        jac, cur = _jacobian(ref, mov, sub)
-        err = (flat_lengths if everyone else flat_lengths[active]) - cur
-        worst = np.max(np.abs(err), axis=1)
-        residual[active] = worst
-        done = worst < tolerance_mm
-        jac_final[active[done]] = jac[done]
-        keep = ~done
-        if not keep.all():
-            active, jac, err, sub = active[keep], jac[keep], err[keep], sub[keep]
-        if active.size == 0:
-            break
-        try:
-            step = np.linalg.solve(jac, err[..., None])[..., 0]
-        except np.linalg.LinAlgError as exc:
+    failed = np.flatnonzero(~result.converged.reshape(-1))
+    if failed.size:
+        first = int(failed[0])
+        idx = tuple(int(i) for i in np.unravel_index(first, batch)) if batch else ()
+        if result.singular.reshape(-1)[first]:
             raise SingularFrameError(
                 "forward kinematics met a singular Jacobian (the frame is at a singular "
-                "configuration for these lengths)") from exc
-        dt, dw = step[:, :3], step[:, 3:]
-        scale = np.minimum(1.0, np.minimum(
-            10.0 / np.maximum(np.linalg.norm(dt, axis=1), 1e-300),
-            0.1 / np.maximum(np.linalg.norm(dw, axis=1), 1e-300)))
-        dt = dt * scale[:, None]
-        dw = dw * scale[:, None]
-        rot_step = rotation_from_rotvec(dw)
-        sub[:, :3, :3] = rot_step @ sub[:, :3, :3]
-        sub[:, :3, 3] += dt
-        if sub is not poses:
-            poses[active] = sub
-    if active.size:
-        first = int(active[0])
-        idx = np.unravel_index(first, batch) if batch else ()
+                f"configuration for these lengths; first at index {idx})")
         raise ConvergenceError(
-            f"forward kinematics did not converge for {active.size} of {n} length set(s) "
-            f"(first at index {tuple(int(i) for i in idx)}: lengths "
-            f"{np.round(flat_lengths[first], 4).tolist()} mm, residual "
-            f"{residual[first]:.3g} mm); no assembly of this frame near the start guess "
-            "has these lengths")
-    if max_condition is not None:
-        # Frobenius-norm condition number (>= the 2-norm one, at most 6x it): a cheap guard.
-        scaled = jac_final.copy()
-        scaled[..., 3:] /= mean_joint_radius(ref, mov)
-        try:
-            inv = np.linalg.inv(scaled)
-        except np.linalg.LinAlgError as exc:
-            raise SingularFrameError("a solved pose is exactly singular") from exc
-        cond = np.linalg.norm(scaled, axis=(-2, -1)) * np.linalg.norm(inv, axis=(-2, -1))
-        bad = np.nonzero(~(cond <= max_condition))[0]
+            f"forward kinematics did not converge for {failed.size} of "
+            f"{result.converged.size} length set(s) (first at index {idx}: lengths "
+            f"{np.round(lens.reshape(-1, 6)[first], 4).tolist()} mm, residual "
+            f"{float(result.residual_mm.reshape(-1)[first]):.3g} mm); no assembly of this "
+            "frame near the start guess has these lengths")
+    if cond is not None and max_condition is not None:
+        bad = np.flatnonzero(~(cond.reshape(-1) <= max_condition))
         if bad.size:
             raise SingularFrameError(
                 f"{bad.size} pose(s) near a singular configuration (Jacobian condition "
-                f"number {float(cond[bad[0]]):.3g} > {max_condition:.3g})")
-    return poses.reshape(*batch, 4, 4)
+                f"number {float(cond.reshape(-1)[bad[0]]):.3g} > {max_condition:.3g})")
+    return np.array(result.poses)

@@ -26,8 +26,66 @@ Array = NDArray[np.float64]
 _SMALL_ANGLE = 1e-4
 
 
+#: Poses per chunk when validating large batches (the work arrays stay in cache).
+CHECK_CHUNK = 4096
+
+
+def rigid_rows_ok(rows: Array, tolerance: float = 1e-6) -> bool:
+    """Fast sufficient test that poses given as 16 rows ``(16, n)`` are rigid transforms.
+
+    Row ``4 i + j`` holds entry ``(i, j)`` of every pose. True when the translation is finite,
+    the bottom row is ``[0, 0, 0, 1]``, the first two rotation rows are orthonormal and the
+    third is their cross product, each within ``tolerance / 4`` (which implies
+    :func:`check_transform`'s own test at ``tolerance``). False means "look closer": run
+    :func:`check_transform` for the verdict and its message. NaN anywhere gives False.
+    """
+    if not np.isfinite(float(np.sum(rows[3]) + np.sum(rows[7]) + np.sum(rows[11]))):
+        return False
+    a = (rows[0], rows[1], rows[2])
+    b = (rows[4], rows[5], rows[6])
+    quarter = tolerance / 4.0
+    for row in (rows[12], rows[13], rows[14], rows[15] - 1.0):
+        if not float(np.max(np.abs(row))) <= tolerance:  # written so that NaN fails
+            return False
+    with np.errstate(invalid="ignore", over="ignore"):
+        checks = ((a[0] * a[0] + a[1] * a[1] + a[2] * a[2], 1.0),
+                        (b[0] * b[0] + b[1] * b[1] + b[2] * b[2], 1.0),
+                        (a[0] * b[0] + a[1] * b[1] + a[2] * b[2], 0.0),
+                        (a[1] * b[2] - a[2] * b[1] - rows[8], 0.0),
+                        (a[2] * b[0] - a[0] * b[2] - rows[9], 0.0),
+                   (a[0] * b[1] - a[1] * b[0] - rows[10], 0.0))
+    for dot, target in checks:
+        dot -= target
+        if not float(np.max(np.abs(dot))) <= quarter:
+            return False
+    return True
+
+
+def _check_exact(flat: Array, name: str, tolerance: float) -> None:
+    """The full test (Gram matrix and determinant sign) of poses ``(n, 16)``; raises."""
+    if not np.isfinite(flat).all():
+        raise InputError(f"{name} contains NaN or infinite values")
+    if (np.abs(flat[:, 12:15]).max(initial=0.0) > tolerance
+            or np.abs(flat[:, 15] - 1.0).max(initial=0.0) > tolerance):
+        raise InputError(f"{name}: bottom row must be [0, 0, 0, 1]")
+    rows = (flat[:, 0:3], flat[:, 4:7], flat[:, 8:11])
+    worst = 0.0
+    for i in range(3):
+        for j in range(i, 3):
+            dot = np.einsum("ni,ni->n", rows[i], rows[j])
+            worst = max(worst, float(np.abs(dot - (1.0 if i == j else 0.0)).max(initial=0.0)))
+    if worst > tolerance:
+        raise InputError(f"{name}: rotation block is not orthonormal (error {worst:.3g})")
+    det = np.einsum("ni,ni->n", rows[0], np.cross(rows[1], rows[2]))
+    if det.size and float(det.min()) < 0:
+        raise InputError(f"{name}: rotation block has determinant -1 (a reflection)")
+
+
 def check_transform(pose: ArrayLike, name: str = "pose", tolerance: float = 1e-6) -> Array:
     """Validate one pose or a batch of poses and return it as a float array.
+
+    Large batches are checked :data:`CHECK_CHUNK` poses at a time with :func:`rigid_rows_ok`;
+    only a chunk that fails that quick test is examined in full.
 
     Parameters
     ----------
@@ -52,22 +110,16 @@ def check_transform(pose: ArrayLike, name: str = "pose", tolerance: float = 1e-6
     if arr.ndim < 2 or arr.shape[-2:] != (4, 4):
         raise InputError(f"{name} must have shape (..., 4, 4), got {arr.shape}")
     flat = arr.reshape(-1, 16)
-    if not np.isfinite(flat).all():
-        raise InputError(f"{name} contains NaN or infinite values")
-    if (np.abs(flat[:, 12:15]).max(initial=0.0) > tolerance
-            or np.abs(flat[:, 15] - 1.0).max(initial=0.0) > tolerance):
-        raise InputError(f"{name}: bottom row must be [0, 0, 0, 1]")
-    rows = (flat[:, 0:3], flat[:, 4:7], flat[:, 8:11])
-    worst = 0.0
-    for i in range(3):
-        for j in range(i, 3):
-            dot = np.einsum("ni,ni->n", rows[i], rows[j])
-            worst = max(worst, float(np.abs(dot - (1.0 if i == j else 0.0)).max(initial=0.0)))
-    if worst > tolerance:
-        raise InputError(f"{name}: rotation block is not orthonormal (error {worst:.3g})")
-    det = np.einsum("ni,ni->n", rows[0], np.cross(rows[1], rows[2]))
-    if det.size and float(det.min()) < 0:
-        raise InputError(f"{name}: rotation block has determinant -1 (a reflection)")
+    if flat.shape[0] < 64:
+        _check_exact(flat, name, tolerance)
+        return arr
+    rows = np.empty((16, min(CHECK_CHUNK, flat.shape[0])))
+    for s in range(0, flat.shape[0], CHECK_CHUNK):
+        block = flat[s:s + CHECK_CHUNK]
+        r = rows[:, :block.shape[0]]
+        np.copyto(r, block.T)
+        if not rigid_rows_ok(r, tolerance):
+            _check_exact(block, name, tolerance)
     return arr
 
 
