@@ -8,6 +8,7 @@ length ``L_i = |t + R p_i - b_i|`` (mm), the distance between its two joint cent
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,7 +211,8 @@ def default_guess(reference_joints: ArrayLike, moving_joints: ArrayLike, lengths
     return from_translation(t)
 
 
-FK_CHUNK = 2048  #: poses per chunk of the forward-kinematics kernel
+FK_CHUNK = 4096  #: poses per chunk of the forward-kinematics kernel
+_SCALAR_UP_TO = 2  #: batches this small run the per-pose kernel in Python floats
 _MAX_STEP_MM, _MAX_STEP_RAD = 10.0, 0.1  # Newton step caps: a far guess cannot jump branches
 
 
@@ -251,7 +253,8 @@ class FKResult:
             object.__setattr__(self, name, arr)
 
 
-_SOLVE_RESIDUAL = 1e-11  # relative residual above which a system is solved again, pivoting
+_MAX_MULTIPLIER = 16.0  # elimination multipliers above this: solved again, with pivoting
+_LAPACK_BELOW = 8  # batches of at most this many systems go to LAPACK directly
 
 
 def _solve_batch(aug: Array) -> tuple[Array, Array]:
@@ -259,29 +262,34 @@ def _solve_batch(aug: Array) -> tuple[Array, Array]:
 
     Gaussian elimination vectorised over the batch in the given row order (callers order
     the rows as partial pivoting would at a typical pose, see :func:`_pivot_order`). A
-    system whose answer leaves a relative residual ``|A x - y| / (|A| |x| + |y|)`` above
-    :data:`_SOLVE_RESIDUAL` (growth without pivoting), or no finite answer, is solved again
-    by itself with LAPACK's partial pivoting; so each system's answer depends on that
-    system alone. Returns ``x`` of shape (6, k, n) (NaN for a singular system) and
-    ``det A`` (n,) up to the sign of the callers' fixed row order.
+    system that needs a multiplier larger than :data:`_MAX_MULTIPLIER` in that order (so
+    that rounding errors could grow; partial pivoting keeps them at most 1), or has no
+    finite answer, is solved again by itself with LAPACK's partial pivoting; so each
+    system's answer depends on that system alone. Destroys ``aug``. Returns ``x`` of shape
+    (6, k, n) (NaN for a singular system) and ``det A`` (n,) up to the sign of the callers'
+    fixed row order.
     """
     n = aug.shape[-1]
-    mat, rhs = aug[:, :6].copy(), aug[:, 6:].copy()
+    if n <= _LAPACK_BELOW:  # a few systems: per-system LAPACK costs fewer numpy calls
+        x = _solve_lapack(aug)
+        return x, np.asarray(np.linalg.det(aug[:, :6].transpose(2, 0, 1)), dtype=float)
+    original = aug.copy()
+    largest = np.zeros(n)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for k in range(5):
             factor = aug[k + 1:, k] / aug[k, k]
-            aug[k + 1:, k:] -= factor[:, None] * aug[k, None, k:]
+            np.maximum(largest, np.max(np.abs(factor), axis=0), out=largest)
+            pivot_row = aug[k, k + 1:]
+            for r in range(k + 1, 6):
+                aug[r, k + 1:] -= factor[r - k - 1] * pivot_row
         det = aug[0, 0] * aug[1, 1] * aug[2, 2] * aug[3, 3] * aug[4, 4] * aug[5, 5]
         x = np.empty((6, aug.shape[1] - 6, n))
         for k in range(5, -1, -1):
             x[k] = (aug[k, 6:] - (aug[k, k + 1:6, None] * x[k + 1:]).sum(0)) / aug[k, k]
-        residual = np.abs(np.einsum("ijn,jkn->ikn", mat, x) - rhs).max(axis=(0, 1))
-        size = (np.abs(mat).max(axis=(0, 1)) * np.abs(x).max(axis=(0, 1))
-                + np.abs(rhs).max(axis=(0, 1)))
-        weak = ~(residual <= _SOLVE_RESIDUAL * size)
+    weak = ~(largest <= _MAX_MULTIPLIER) | ~np.isfinite(det)
     if weak.any():
-        x[..., weak] = _solve_lapack(np.concatenate([mat, rhs], axis=1)[..., weak])
-        det[weak] = np.linalg.det(mat[..., weak].transpose(2, 0, 1))
+        x[..., weak] = _solve_lapack(original[..., weak])
+        det[weak] = np.linalg.det(original[:, :6, weak].transpose(2, 0, 1))
     return x, det
 
 
@@ -301,9 +309,22 @@ def _solve_lapack(aug: Array) -> Array:
         return out
 
 
+_PIVOT_ORDERS: dict[bytes, NDArray[np.intp]] = {}
+
+
 def _pivot_order(ref: Array, mov: Array, moving_side: float) -> NDArray[np.intp]:
     """Strut order that is the partial-pivoting row order of the Jacobian at the neutral
-    pose of mean height (the order :func:`_solve_batch` assumes)."""
+    pose of mean height (the order :func:`_solve_batch` assumes); cached per frame."""
+    key = ref.tobytes() + mov.tobytes() + np.float64(moving_side).tobytes()
+    if key not in _PIVOT_ORDERS:
+        if len(_PIVOT_ORDERS) > 64:
+            _PIVOT_ORDERS.clear()
+        _PIVOT_ORDERS[key] = _pivot_order_uncached(ref, mov, moving_side)
+    return _PIVOT_ORDERS[key]
+
+
+def _pivot_order_uncached(ref: Array, mov: Array, moving_side: float) -> NDArray[np.intp]:
+    # the neutral pose whose struts rise at about 45 degrees, mid-way between flat and upright
     horiz = np.sum((mov[:, :2] - ref[:, :2]) ** 2, axis=1)
     height = max(float(np.sqrt(np.mean(horiz))), 1.0)
     pose = from_translation([0.0, 0.0, moving_side * height])
@@ -324,17 +345,21 @@ def _struts_soa(ref_t: Array, mov_t: Array, rot: Array, trans: Array
 
     Returns lever ``R p_i`` (3, 6, n), strut vector ``t + R p_i - b_i`` (3, 6, n) and length
     (6, n). ``ref_t``/``mov_t`` are the joints transposed, (3, 6)."""
-    lever = (rot[:, 0, None, :] * mov_t[0, None, :, None]
-             + rot[:, 1, None, :] * mov_t[1, None, :, None]
-             + rot[:, 2, None, :] * mov_t[2, None, :, None])
+    lever = rot[:, 0, None, :] * mov_t[0, None, :, None]
+    lever += rot[:, 1, None, :] * mov_t[1, None, :, None]
+    if np.any(mov_t[2]):  # joints off the ring plane (catalogue joints lie in it)
+        lever += rot[:, 2, None, :] * mov_t[2, None, :, None]
     vec = lever + (trans[:, None, :] - ref_t[:, :, None])
-    length = np.sqrt(vec[0] * vec[0] + vec[1] * vec[1] + vec[2] * vec[2])
+    length = vec[0] * vec[0]
+    length += vec[1] * vec[1]
+    length += vec[2] * vec[2]
+    np.sqrt(length, out=length)
     return lever, vec, length
 
 
 def _jacobian_soa(lever: Array, vec: Array, length: Array, extra: int) -> Array:
     """Jacobian rows ``[u_i, (R p_i) x u_i]`` as an augmented array (6, 6 + extra, n)."""
-    unit = vec / length
+    unit = vec * (1.0 / length)
     aug = np.empty((6, 6 + extra, length.shape[-1]))
     aug[:, 0:3] = unit.transpose(1, 0, 2)
     aug[:, 3] = lever[1] * unit[2] - lever[2] * unit[1]
@@ -344,23 +369,31 @@ def _jacobian_soa(lever: Array, vec: Array, length: Array, extra: int) -> Array:
 
 
 def _rotation_step(omega: Array) -> Array:
-    """Rodrigues rotation matrices (3, 3, n) from rotation vectors (3, n), series near 0."""
-    angle2 = omega[0] * omega[0] + omega[1] * omega[1] + omega[2] * omega[2]
-    angle = np.sqrt(angle2)
-    small = angle < 1e-4
-    safe = np.where(small, 1.0, angle)
-    a = np.where(small, 1.0 - angle2 / 6.0, np.sin(safe) / safe)
-    b = np.where(small, 0.5 - angle2 / 24.0, (1.0 - np.cos(safe)) / (safe * safe))
+    """Rodrigues rotation matrices (3, 3, n) from rotation vectors (3, n). Up to 0.15 rad
+    (Newton's steps are capped at :data:`_MAX_STEP_RAD`) ``sin x / x`` and
+    ``(1 - cos x) / x**2`` come from their series to ``x**8``, whose next terms are below
+    1e-16 there; larger angles use the trigonometric functions."""
+    x2 = omega[0] * omega[0] + omega[1] * omega[1] + omega[2] * omega[2]
+    if float(np.max(x2, initial=0.0)) <= 0.0225:
+        a = 1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0)))
+        b = 0.5 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0))))
+    else:
+        angle = np.sqrt(x2)
+        small = angle < 1e-4
+        safe = np.where(small, 1.0, angle)
+        a = np.where(small, 1.0 - x2 / 6.0, np.sin(safe) / safe)
+        b = np.where(small, 0.5 - x2 / 24.0, (1.0 - np.cos(safe)) / (safe * safe))
     out = b * omega[:, None, :] * omega[None, :, :]
-    diag = 1.0 - b * angle2
+    diag = 1.0 - b * x2
     for i in range(3):
         out[i, i] += diag
-    out[0, 1] -= a * omega[2]
-    out[1, 0] += a * omega[2]
-    out[0, 2] += a * omega[1]
-    out[2, 0] -= a * omega[1]
-    out[1, 2] -= a * omega[0]
-    out[2, 1] += a * omega[0]
+    aw = a * omega
+    out[0, 1] -= aw[2]
+    out[1, 0] += aw[2]
+    out[0, 2] += aw[1]
+    out[2, 0] -= aw[1]
+    out[1, 2] -= aw[0]
+    out[2, 1] += aw[0]
     return out
 
 
@@ -418,6 +451,100 @@ def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: 
     return out_rot, out_trans, converged, residual, same, singular
 
 
+def _solve6(rows: list[list[float]]) -> tuple[list[float], float]:
+    """Solve one 6x6 system ``[A | y]`` (rows of 7 floats, destroyed) by Gaussian elimination
+    with partial pivoting; returns ``x`` and ``det A`` (NaN entries if singular)."""
+    det = 1.0
+    for k in range(6):
+        p = max(range(k, 6), key=lambda r: abs(rows[r][k]))
+        if p != k:
+            rows[k], rows[p] = rows[p], rows[k]
+            det = -det
+        pivot = rows[k][k]
+        det *= pivot
+        if pivot == 0.0:
+            return [math.nan] * 6, 0.0
+        top = rows[k]
+        for r in range(k + 1, 6):
+            row = rows[r]
+            f = row[k] / pivot
+            for j in range(k + 1, 7):
+                row[j] -= f * top[j]
+    x = [0.0] * 6
+    for k in range(5, -1, -1):
+        row = rows[k]
+        acc = row[6]
+        for j in range(k + 1, 6):
+            acc -= row[j] * x[j]
+        x[k] = acc / row[k]
+    return x, det
+
+
+def _rotation_single(wx: float, wy: float, wz: float) -> list[list[float]]:
+    """:func:`_rotation_step` for one rotation vector, in Python floats."""
+    x2 = wx * wx + wy * wy + wz * wz
+    if x2 <= 0.0225:
+        a = 1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0)))
+        b = 0.5 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0))))
+    else:
+        angle = math.sqrt(x2)
+        a, b = math.sin(angle) / angle, (1.0 - math.cos(angle)) / x2
+    d = 1.0 - b * x2
+    return [[b * wx * wx + d, b * wx * wy - a * wz, b * wx * wz + a * wy],
+            [b * wy * wx + a * wz, b * wy * wy + d, b * wy * wz - a * wx],
+            [b * wz * wx - a * wy, b * wz * wy + a * wx, b * wz * wz + d]]
+
+
+def _newton_single(ref: Array, mov: Array, target: Array, pose: Array, tolerance: float,
+                   max_iterations: int) -> tuple[Array, bool, float, bool, bool]:
+    """The Newton iteration of :func:`_newton_chunk` for one pose in Python floats (fewer
+    overheads than numpy for a single pose): same Jacobian, caps, rotation update and branch
+    signs. Returns the pose (4, 4), converged, residual, same branch, singular."""
+    b = ref.tolist()
+    p = mov.tolist()
+    goal = target.tolist()
+    rot = pose[:3, :3].tolist()
+    t = pose[:3, 3].tolist()
+    start_signs: list[bool] | None = None
+    signs: list[bool] = []
+    worst, converged, singular = math.inf, False, False
+    for _ in range(max_iterations):
+        rows, signs, worst = [], [], 0.0
+        for i in range(6):
+            px, py, pz = p[i]
+            lx = rot[0][0] * px + rot[0][1] * py + rot[0][2] * pz
+            ly = rot[1][0] * px + rot[1][1] * py + rot[1][2] * pz
+            lz = rot[2][0] * px + rot[2][1] * py + rot[2][2] * pz
+            vx, vy, vz = lx + t[0] - b[i][0], ly + t[1] - b[i][1], lz + t[2] - b[i][2]
+            length = math.sqrt(vx * vx + vy * vy + vz * vz)
+            err = goal[i] - length
+            worst = max(worst, abs(err))
+            ux, uy, uz = vx / length, vy / length, vz / length
+            rows.append([ux, uy, uz, ly * uz - lz * uy, lz * ux - lx * uz, lx * uy - ly * ux, err])
+            signs.append(vz > 0)
+        step, det = _solve6(rows)
+        signs.append(det > 0)
+        if start_signs is None:
+            start_signs = signs
+        if worst < tolerance:
+            converged = True
+            break
+        if not all(math.isfinite(v) for v in step):
+            singular = True
+            break
+        norm_t = math.sqrt(step[0] ** 2 + step[1] ** 2 + step[2] ** 2)
+        norm_w = math.sqrt(step[3] ** 2 + step[4] ** 2 + step[5] ** 2)
+        scale = min(1.0, _MAX_STEP_MM / max(norm_t, 1e-300), _MAX_STEP_RAD / max(norm_w, 1e-300))
+        turn = _rotation_single(step[3] * scale, step[4] * scale, step[5] * scale)
+        rot = [[sum(turn[i][j] * rot[j][k] for j in range(3)) for k in range(3)]
+               for i in range(3)]
+        t = [t[i] + step[i] * scale for i in range(3)]
+    out = np.eye(4)
+    out[:3, :3] = rot
+    out[:3, 3] = t
+    return out, converged, worst, signs == start_signs, singular
+
+
 def _frobenius_condition(ref_t: Array, mov_t: Array, rot: Array, trans: Array,
                          scale: float) -> Array:
     """``|J_s|_F |J_s^-1|_F`` (rotational columns divided by ``scale``), batch last (n,)."""
@@ -443,6 +570,12 @@ def _check_lengths(lengths: ArrayLike) -> Array:
     return lens
 
 
+def _default_start(lengths: Array, horiz: Array, moving_side: float) -> Array:
+    """The default guess of one pose (see :func:`default_guess`)."""
+    height = math.sqrt(max(float(np.mean(lengths**2 - horiz)), 1.0))
+    return from_translation([0.0, 0.0, moving_side * height])
+
+
 def _forward(ref: Array, mov: Array, lens: Array, guess: ArrayLike | None, tolerance: float,
              max_iterations: int, moving_side: float, condition_scale: float | None,
              chunk: int = FK_CHUNK) -> tuple[FKResult, Array | None]:
@@ -461,6 +594,15 @@ def _forward(ref: Array, mov: Array, lens: Array, guess: ArrayLike | None, toler
     poses[:, 3, 3] = 1.0
     status = np.empty((4, n), dtype=float)
     cond = np.empty(n) if condition_scale is not None else None
+    if n <= _SCALAR_UP_TO:
+        for i in range(n):
+            start = _default_start(flat[i], horiz, moving_side) if guesses is None else guesses[i]
+            poses[i], *state = _newton_single(ref, mov, flat[i], start, tolerance, max_iterations)
+            status[:, i] = state
+        if cond is not None and condition_scale is not None:
+            cond[:] = _frobenius_condition(ref_t, mov_t, poses[:, :3, :3].transpose(1, 2, 0),
+                                           poses[:, :3, 3].T, condition_scale)
+        n = 0  # nothing left for the batched kernel
     for s in range(0, n, chunk):
         target = np.ascontiguousarray(flat[s:s + chunk][:, order].T)
         m = target.shape[1]

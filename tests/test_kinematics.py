@@ -325,3 +325,24 @@ def test_batched_solve_falls_back_to_pivoting_per_system(rng: np.random.Generato
                                atol=1e-10)
     np.testing.assert_allclose(det[ok], np.linalg.det(mats[ok]), rtol=1e-9)
     assert np.isnan(x[..., 3]).all()
+
+
+@pytest.mark.parametrize("scale", [1e-9, 0.05, 0.1, 0.14, 0.5, 3.0])
+def test_rotation_steps_match_rodrigues(rng: np.random.Generator, scale: float) -> None:
+    omega = rng.normal(size=(3, 7))
+    omega *= scale / np.linalg.norm(omega, axis=0)
+    expected = tf.rotation_from_rotvec(omega.T)
+    np.testing.assert_allclose(kin._rotation_step(omega).transpose(2, 0, 1), expected,
+                               atol=2e-16)
+    for i in range(7):
+        np.testing.assert_allclose(kin._rotation_single(*omega[:, i]), expected[i], atol=2e-16)
+
+
+def test_single_pose_kernel_reports_failure(frame: FrameGeometry) -> None:
+    ref, mov = frame.reference_joints, frame.moving_joints
+    result = kin.solve_pose_status(ref, mov, [20, 400, 20, 400, 20, 400.0])
+    assert result.poses.shape == (4, 4) and not result.converged
+    assert result.residual_mm > 1.0
+    near_flat = kin.solve_pose_status(ref, mov, ik(frame, frame.neutral_pose(1e-4)),
+                                      guess=frame.neutral_pose(1e-4))
+    assert not near_flat.converged or near_flat.residual_mm < 1e-10
