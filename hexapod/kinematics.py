@@ -252,12 +252,48 @@ class FKResult:
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
 
+    @classmethod
+    def _adopt(cls, poses: Array, converged: NDArray[np.bool_], residual_mm: Array,
+               same_branch: NDArray[np.bool_], singular: NDArray[np.bool_]) -> FKResult:
+        """Wrap arrays that nothing else refers to, without copying them."""
+        result = object.__new__(cls)
+        for name, arr in (("poses", poses), ("converged", converged),
+                          ("residual_mm", residual_mm), ("same_branch", same_branch),
+                          ("singular", singular)):
+            arr.setflags(write=False)
+            object.__setattr__(result, name, arr)
+        return result
+
 
 _MAX_MULTIPLIER = 16.0  # elimination multipliers above this: solved again, with pivoting
 _LAPACK_BELOW = 8  # batches of at most this many systems go to LAPACK directly
 
 
-def _solve_batch(aug: Array) -> tuple[Array, Array]:
+class _Workspace:
+    """Work arrays for chunks of up to ``size`` poses, reused by every Newton iteration
+    (fresh multi-megabyte temporaries cost page faults on every allocation)."""
+
+    def __init__(self, size: int, extra: int = 6) -> None:
+        self.size = size
+        self.aug = np.empty((6, 6 + extra, size))
+        self.original = np.empty((6, 6 + extra, size))
+        self.lever = np.empty((3, 6, size))
+        self.vec = np.empty((3, 6, size))
+        self.unit = np.empty((3, 6, size))
+        self.length = np.empty((6, size))
+        self.six = np.empty((6, size))
+        self.row = np.empty((6 + extra, size))
+        self.factor = np.empty((5, size))
+
+    def get(self, name: str, m: int, columns: int | None = None) -> Array:
+        """View of work array ``name`` for ``m`` poses (and ``columns`` of ``aug``)."""
+        arr: Array = getattr(self, name)
+        if columns is not None:
+            arr = arr[:, :columns]
+        return arr[..., :m]
+
+
+def _solve_batch(aug: Array, work: _Workspace | None = None) -> tuple[Array, Array]:
     """Solve ``A x = y`` for a batch stored last: ``aug`` (6, 6 + k, n) holds ``[A | y]``.
 
     Gaussian elimination vectorised over the batch in the given row order (callers order
@@ -269,23 +305,33 @@ def _solve_batch(aug: Array) -> tuple[Array, Array]:
     (6, k, n) (NaN for a singular system) and ``det A`` (n,) up to the sign of the callers'
     fixed row order.
     """
-    n = aug.shape[-1]
+    n, cols = aug.shape[-1], aug.shape[1]
     if n <= _LAPACK_BELOW:  # a few systems: per-system LAPACK costs fewer numpy calls
         x = _solve_lapack(aug)
         return x, np.asarray(np.linalg.det(aug[:, :6].transpose(2, 0, 1)), dtype=float)
-    original = aug.copy()
+    if work is None or work.size < n or work.row.shape[0] < cols:
+        work = _Workspace(n, cols - 6)
+    original = work.get("original", n, cols)
+    np.copyto(original, aug)
+    factor, row = work.get("factor", n), work.get("row", n)
     largest = np.zeros(n)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for k in range(5):
-            factor = aug[k + 1:, k] / aug[k, k]
-            np.maximum(largest, np.max(np.abs(factor), axis=0), out=largest)
-            pivot_row = aug[k, k + 1:]
+            f = factor[:5 - k]
+            np.divide(aug[k + 1:, k], aug[k, k], out=f)
+            np.maximum(largest, np.max(np.abs(f), axis=0), out=largest)
+            pivot_row, tmp = aug[k, k + 1:], row[:cols - k - 1]
             for r in range(k + 1, 6):
-                aug[r, k + 1:] -= factor[r - k - 1] * pivot_row
+                np.multiply(pivot_row, f[r - k - 1], out=tmp)
+                aug[r, k + 1:] -= tmp
         det = aug[0, 0] * aug[1, 1] * aug[2, 2] * aug[3, 3] * aug[4, 4] * aug[5, 5]
-        x = np.empty((6, aug.shape[1] - 6, n))
+        x = np.empty((6, cols - 6, n))
         for k in range(5, -1, -1):
-            x[k] = (aug[k, 6:] - (aug[k, k + 1:6, None] * x[k + 1:]).sum(0)) / aug[k, k]
+            acc = x[k]
+            np.copyto(acc, aug[k, 6:])
+            for j in range(k + 1, 6):
+                acc -= aug[k, j] * x[j]
+            acc /= aug[k, k]
     weak = ~(largest <= _MAX_MULTIPLIER) | ~np.isfinite(det)
     if weak.any():
         x[..., weak] = _solve_lapack(original[..., weak])
@@ -339,32 +385,50 @@ def _pivot_order_uncached(ref: Array, mov: Array, moving_side: float) -> NDArray
     return order
 
 
-def _struts_soa(ref_t: Array, mov_t: Array, rot: Array, trans: Array
-                ) -> tuple[Array, Array, Array]:
+def _struts_soa(ref_t: Array, mov_t: Array, rot: Array, trans: Array,
+                work: _Workspace | None = None) -> tuple[Array, Array, Array]:
     """Struct-of-arrays strut geometry for poses ``rot`` (3, 3, n), ``trans`` (3, n).
 
     Returns lever ``R p_i`` (3, 6, n), strut vector ``t + R p_i - b_i`` (3, 6, n) and length
-    (6, n). ``ref_t``/``mov_t`` are the joints transposed, (3, 6)."""
-    lever = rot[:, 0, None, :] * mov_t[0, None, :, None]
-    lever += rot[:, 1, None, :] * mov_t[1, None, :, None]
+    (6, n), in ``work``'s arrays when given. ``ref_t``/``mov_t`` are the joints transposed,
+    (3, 6)."""
+    m = trans.shape[-1]
+    if work is None:
+        work = _Workspace(m, 0)
+    lever, vec, length = work.get("lever", m), work.get("vec", m), work.get("length", m)
+    np.multiply(rot[:, 0, None, :], mov_t[0, None, :, None], out=lever)
+    np.multiply(rot[:, 1, None, :], mov_t[1, None, :, None], out=vec)
+    lever += vec
     if np.any(mov_t[2]):  # joints off the ring plane (catalogue joints lie in it)
-        lever += rot[:, 2, None, :] * mov_t[2, None, :, None]
-    vec = lever + (trans[:, None, :] - ref_t[:, :, None])
-    length = vec[0] * vec[0]
-    length += vec[1] * vec[1]
-    length += vec[2] * vec[2]
+        np.multiply(rot[:, 2, None, :], mov_t[2, None, :, None], out=vec)
+        lever += vec
+    np.subtract(trans[:, None, :], ref_t[:, :, None], out=vec)
+    vec += lever
+    six = work.get("six", m)
+    np.multiply(vec[0], vec[0], out=length)
+    np.multiply(vec[1], vec[1], out=six)
+    length += six
+    np.multiply(vec[2], vec[2], out=six)
+    length += six
     np.sqrt(length, out=length)
     return lever, vec, length
 
 
-def _jacobian_soa(lever: Array, vec: Array, length: Array, extra: int) -> Array:
-    """Jacobian rows ``[u_i, (R p_i) x u_i]`` as an augmented array (6, 6 + extra, n)."""
-    unit = vec * (1.0 / length)
-    aug = np.empty((6, 6 + extra, length.shape[-1]))
-    aug[:, 0:3] = unit.transpose(1, 0, 2)
-    aug[:, 3] = lever[1] * unit[2] - lever[2] * unit[1]
-    aug[:, 4] = lever[2] * unit[0] - lever[0] * unit[2]
-    aug[:, 5] = lever[0] * unit[1] - lever[1] * unit[0]
+def _jacobian_soa(lever: Array, vec: Array, length: Array, extra: int,
+                  work: _Workspace | None = None) -> Array:
+    """Jacobian rows ``[u_i, (R p_i) x u_i]`` as an augmented array (6, 6 + extra, n), in
+    ``work``'s array when given (its last ``extra`` columns are left for the caller)."""
+    m = length.shape[-1]
+    if work is None or work.aug.shape[1] < 6 + extra:
+        work = _Workspace(m, extra)
+    aug, unit, six = work.get("aug", m, 6 + extra), work.get("unit", m), work.get("six", m)
+    np.divide(1.0, length, out=six)
+    np.multiply(vec, six, out=unit)
+    np.copyto(aug[:, 0:3], unit.transpose(1, 0, 2))
+    for col, (a, b) in zip((3, 4, 5), ((1, 2), (2, 0), (0, 1)), strict=True):
+        np.multiply(lever[a], unit[b], out=aug[:, col])
+        np.multiply(lever[b], unit[a], out=six)
+        aug[:, col] -= six
     return aug
 
 
@@ -398,12 +462,14 @@ def _rotation_step(omega: Array) -> Array:
 
 
 def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: Array,
-                  tolerance: float, max_iterations: int) -> tuple[Array, ...]:
+                  tolerance: float, max_iterations: int, work: _Workspace | None = None
+                  ) -> tuple[Array, ...]:
     """Newton on one chunk (struct of arrays, batch last); converged poses leave the active
     set, so every pose follows the same iterates whatever else is in its chunk.
 
     The branch signs of a pose (each strut's z component, and the sign of ``det J``) are
-    taken at its first and at its last evaluated iterate."""
+    taken at its first and at its last evaluated iterate (``det J`` at the one before when
+    the whole chunk converges at once: that iteration then skips the Jacobian)."""
     n = target.shape[-1]
     out_rot, out_trans = rot.copy(), trans.copy()
     residual = np.full(n, np.inf)
@@ -412,17 +478,25 @@ def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: 
     start_signs = np.zeros((7, n), dtype=bool)
     end_signs = np.zeros((7, n), dtype=bool)
     active = np.arange(n)
+    if work is None or work.size < n:
+        work = _Workspace(n, 6)
     for iteration in range(max_iterations):
-        lever, vec, length = _struts_soa(ref_t, mov_t, rot, trans)
-        err = target - length
+        lever, vec, length = _struts_soa(ref_t, mov_t, rot, trans, work)
+        err = work.get("aug", active.size, 7)[:, 6]
+        np.subtract(target, length, out=err)
         worst = np.max(np.abs(err), axis=0)
         residual[active] = worst
         done = worst < tolerance
-        aug = _jacobian_soa(lever, vec, length, 1)
-        aug[:, 6, :] = err
-        solved, det = _solve_batch(aug)
+        if iteration and done.all():
+            end_signs[:6, active] = vec[2] > 0
+            converged[active] = True
+            out_rot[..., active], out_trans[:, active] = rot, trans
+            active = active[:0]
+            break
+        signs = np.concatenate([vec[2] > 0, np.empty((1, active.size), dtype=bool)])
+        solved, det = _solve_batch(_jacobian_soa(lever, vec, length, 1, work), work)
         step = solved[:, 0]
-        signs = np.concatenate([vec[2] > 0, (det > 0)[None]])
+        signs[6] = det > 0
         if iteration == 0:
             start_signs[:] = signs
         end_signs[:, active] = signs
@@ -445,8 +519,9 @@ def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: 
                                            _MAX_STEP_RAD / np.maximum(norm_w, 1e-300)))
         rot = np.einsum("ijn,jkn->ikn", _rotation_step(dw * scale), rot)
         trans = trans + dt * scale
-    out_rot[..., active] = rot
-    out_trans[:, active] = trans
+    if active.size:  # not converged in max_iterations: the last iterate
+        out_rot[..., active] = rot
+        out_trans[:, active] = trans
     same = np.all(end_signs == start_signs, axis=0)
     return out_rot, out_trans, converged, residual, same, singular
 
@@ -546,14 +621,14 @@ def _newton_single(ref: Array, mov: Array, target: Array, pose: Array, tolerance
 
 
 def _frobenius_condition(ref_t: Array, mov_t: Array, rot: Array, trans: Array,
-                         scale: float) -> Array:
+                         scale: float, work: _Workspace | None = None) -> Array:
     """``|J_s|_F |J_s^-1|_F`` (rotational columns divided by ``scale``), batch last (n,)."""
-    lever, vec, length = _struts_soa(ref_t, mov_t, rot, trans)
-    aug = _jacobian_soa(lever, vec, length, 6)
+    lever, vec, length = _struts_soa(ref_t, mov_t, rot, trans, work)
+    aug = _jacobian_soa(lever, vec, length, 6, work)
     aug[:, 3:6] /= scale
     norm = np.sqrt(np.sum(aug[:, :6] ** 2, axis=(0, 1)))
     aug[:, 6:] = np.eye(6)[:, :, None]
-    inverse = _solve_batch(aug)[0]
+    inverse = _solve_batch(aug, work)[0]
     with np.errstate(invalid="ignore", over="ignore"):
         cond = norm * np.sqrt(np.sum(inverse * inverse, axis=(0, 1)))
     return np.where(np.isfinite(cond), cond, np.inf)
@@ -603,6 +678,7 @@ def _forward(ref: Array, mov: Array, lens: Array, guess: ArrayLike | None, toler
             cond[:] = _frobenius_condition(ref_t, mov_t, poses[:, :3, :3].transpose(1, 2, 0),
                                            poses[:, :3, 3].T, condition_scale)
         n = 0  # nothing left for the batched kernel
+    work = _Workspace(min(chunk, n), 6) if n else None
     for s in range(0, n, chunk):
         target = np.ascontiguousarray(flat[s:s + chunk][:, order].T)
         m = target.shape[1]
@@ -616,15 +692,17 @@ def _forward(ref: Array, mov: Array, lens: Array, guess: ArrayLike | None, toler
             rot = np.ascontiguousarray(guesses[s:s + m, :3, :3].transpose(1, 2, 0))
             trans = np.ascontiguousarray(guesses[s:s + m, :3, 3].T)
         rot, trans, conv, res, same, sing = _newton_chunk(
-            ref_t, mov_t, target, rot, trans, tolerance, max_iterations)
+            ref_t, mov_t, target, rot, trans, tolerance, max_iterations, work)
         poses[s:s + m, :3, :3] = rot.transpose(2, 0, 1)
         poses[s:s + m, :3, 3] = trans.T
         status[:, s:s + m] = conv, res, same, sing
         if cond is not None and condition_scale is not None:
-            cond[s:s + m] = _frobenius_condition(ref_t, mov_t, rot, trans, condition_scale)
-    result = FKResult(poses.reshape(*batch, 4, 4), status[0].astype(bool).reshape(batch),
-                      status[1].reshape(batch), status[2].astype(bool).reshape(batch),
-                      status[3].astype(bool).reshape(batch))
+            cond[s:s + m] = _frobenius_condition(ref_t, mov_t, rot, trans, condition_scale,
+                                                 work)
+    result = FKResult._adopt(poses.reshape(*batch, 4, 4),
+                             status[0].astype(bool).reshape(batch), status[1].reshape(batch),
+                             status[2].astype(bool).reshape(batch),
+                             status[3].astype(bool).reshape(batch))
     return result, (None if cond is None else cond.reshape(batch))
 
 
@@ -733,4 +811,6 @@ def solve_pose(
             raise SingularFrameError(
                 f"{bad.size} pose(s) near a singular configuration (Jacobian condition "
                 f"number {float(cond.reshape(-1)[bad[0]]):.3g} > {max_condition:.3g})")
-    return np.array(result.poses)
+    poses = result.poses
+    poses.setflags(write=True)  # private to this call: hand it over as a plain array
+    return poses

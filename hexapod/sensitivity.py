@@ -154,6 +154,19 @@ def _normals(seed: int, start: int, stop: int) -> Array:
     return out
 
 
+def _first_order_poses(geo: FrameGeometry, ends: Array, length_error: Array) -> Array:
+    """Start guesses for the forward kinematics of noisy lengths: each planned pose moved by
+    the spatial twist ``inv(J) @ error`` (one Newton step, the same for every sample's
+    Jacobian), so that Newton needs one or two more steps instead of three or four."""
+    inv = np.linalg.inv(kin.jacobian(geo.reference_joints, geo.moving_joints, ends))
+    twist = np.einsum("eij,nej->nei", inv, length_error)  # (n, 2, 6)
+    out = np.empty((*twist.shape[:2], 4, 4))
+    out[..., :3, :3] = tf.rotation_from_rotvec(twist[..., 3:]) @ ends[:, :3, :3]
+    out[..., :3, 3] = ends[:, :3, 3] + twist[..., :3]
+    out[..., 3, :] = (0.0, 0.0, 0.0, 1.0)
+    return out
+
+
 def _monte_carlo_chunk(plan_input: PlanInput, normals: Array, sd: Array, reading_sd: float,
                        ends: Array, ends_lengths: Array, far: Array
                        ) -> tuple[Array, Array, Array]:
@@ -162,8 +175,10 @@ def _monte_carlo_chunk(plan_input: PlanInput, normals: Array, sd: Array, reading
     geo = plan_input.geometry
     true_params = nominal_parameters(plan_input) - normals[:, :10] * sd
     if reading_sd > 0:
-        noisy = ends_lengths + normals[:, 10:22].reshape(-1, 2, 6) * reading_sd
-        fk = kin.solve_pose_status(geo.reference_joints, geo.moving_joints, noisy, guess=ends)
+        reading_error = normals[:, 10:22].reshape(-1, 2, 6) * reading_sd
+        noisy = ends_lengths + reading_error
+        fk = kin.solve_pose_status(geo.reference_joints, geo.moving_joints, noisy,
+                                   guess=_first_order_poses(geo, ends, reading_error))
         keep = np.all(fk.converged & fk.same_branch, axis=1)
         motion = fk.poses[keep, 1] @ tf.invert(fk.poses[keep, 0])
         true_params = true_params[keep]

@@ -159,13 +159,30 @@ def _series_coefficients(angle: Array) -> tuple[Array, Array, Array]:
     return a, b, c
 
 
+def _rodrigues(phi: Array, a: Array, b: Array) -> Array:
+    """``I + a [phi]x + b [phi]x^2`` written out entrywise, shape ``(..., 3, 3)``
+    (``[phi]x^2 = phi phi.T - |phi|^2 I``; no batched matrix products)."""
+    x, y, z = phi[..., 0], phi[..., 1], phi[..., 2]
+    out = b[..., None, None] * phi[..., :, None] * phi[..., None, :]
+    diag = 1.0 - b * (x * x + y * y + z * z)
+    out[..., 0, 0] += diag
+    out[..., 1, 1] += diag
+    out[..., 2, 2] += diag
+    out[..., 0, 1] -= a * z
+    out[..., 1, 0] += a * z
+    out[..., 0, 2] += a * y
+    out[..., 2, 0] -= a * y
+    out[..., 1, 2] -= a * x
+    out[..., 2, 1] += a * x
+    return out
+
+
 def rotation_from_rotvec(rotvec: ArrayLike) -> Array:
     """Rotation matrices ``(..., 3, 3)`` from rotation vectors ``(..., 3)`` (rad), Rodrigues."""
     phi = np.asarray(rotvec, dtype=float)
     angle = np.linalg.norm(phi, axis=-1)
     a, b, _ = _series_coefficients(angle)
-    k = skew(phi)
-    return np.eye(3) + a[..., None, None] * k + b[..., None, None] * (k @ k)
+    return _rodrigues(phi, np.asarray(a), np.asarray(b))
 
 
 def rotvec_from_rotation(rotation: ArrayLike) -> Array:
@@ -307,10 +324,10 @@ def exp(rho: ArrayLike, phi: ArrayLike) -> Array:
     rho_a = np.asarray(rho, dtype=float)
     phi_a = np.asarray(phi, dtype=float)
     angle = np.linalg.norm(phi_a, axis=-1)
-    _, b, c = _series_coefficients(angle)
-    k = skew(phi_a)
-    v = np.eye(3) + b[..., None, None] * k + c[..., None, None] * (k @ k)
-    return from_rotation_translation(rotation_from_rotvec(phi_a), (v @ rho_a[..., None])[..., 0])
+    a, b, c = _series_coefficients(angle)
+    v = _rodrigues(phi_a, np.asarray(b), np.asarray(c))
+    return from_rotation_translation(_rodrigues(phi_a, np.asarray(a), np.asarray(b)),
+                                     (v @ rho_a[..., None])[..., 0])
 
 
 def power(pose: ArrayLike, fraction: ArrayLike) -> Array:
