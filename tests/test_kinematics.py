@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hexapod import _fk_kernel as fk
+from hexapod import _fk_single as single
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
 from hexapod.errors import ConvergenceError, InputError, SingularFrameError
@@ -235,9 +237,9 @@ def test_chunked_fk_equals_unchunked_and_loop(frame: FrameGeometry, rng: np.rand
     ref, mov = frame.reference_joints, frame.moving_joints
     poses = random_poses(rng, shape, angle_deg=6.0)
     lengths = ik(frame, poses)
-    whole, _ = kin._forward(ref, mov, lengths, None, 1e-10, 60, -1.0, None, chunk=10**6)
+    whole, _ = fk._forward(ref, mov, lengths, None, 1e-10, 60, -1.0, None, chunk=10**6)
     for chunk in (1, 4, 5):
-        part, _ = kin._forward(ref, mov, lengths, None, 1e-10, 60, -1.0, None, chunk=chunk)
+        part, _ = fk._forward(ref, mov, lengths, None, 1e-10, 60, -1.0, None, chunk=chunk)
         np.testing.assert_allclose(part.poses, whole.poses, atol=1e-12)
         np.testing.assert_array_equal(part.converged, whole.converged)
     assert whole.poses.shape == (*shape, 4, 4) and whole.converged.shape == shape
@@ -301,8 +303,8 @@ def test_fk_stays_on_the_guess_side_of_a_singularity(frame: FrameGeometry) -> No
 def test_fk_branch_flag_catches_a_crossed_singularity(frame: FrameGeometry,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     # without the step caps, Newton from this guess jumps across the singular configuration
-    monkeypatch.setattr(kin, "_MAX_STEP_MM", 1e9)
-    monkeypatch.setattr(kin, "_MAX_STEP_RAD", 1e9)
+    monkeypatch.setattr(fk, "MAX_STEP_MM", 1e9)
+    monkeypatch.setattr(fk, "MAX_STEP_RAD", 1e9)
     ref, mov = frame.reference_joints, frame.moving_joints
     other, guess = _beyond_singularity(frame, 20)
     result = kin.solve_pose_status(ref, mov, ik(frame, np.stack([other, guess])),
@@ -319,7 +321,7 @@ def test_batched_solve_falls_back_to_pivoting_per_system(rng: np.random.Generato
     mats[3, :, 0] = 0.0  # singular
     rhs = rng.normal(size=(5, 6, 2))
     aug = np.concatenate([mats, rhs], axis=2).transpose(1, 2, 0).copy()
-    x, det = kin._solve_batch(aug)
+    x, det = fk._solve_batch(aug)
     ok = [0, 1, 2, 4]
     np.testing.assert_allclose(x.transpose(2, 0, 1)[ok], np.linalg.solve(mats[ok], rhs[ok]),
                                atol=1e-10)
@@ -332,10 +334,10 @@ def test_rotation_steps_match_rodrigues(rng: np.random.Generator, scale: float) 
     omega = rng.normal(size=(3, 7))
     omega *= scale / np.linalg.norm(omega, axis=0)
     expected = tf.rotation_from_rotvec(omega.T)
-    np.testing.assert_allclose(kin._rotation_step(omega).transpose(2, 0, 1), expected,
+    np.testing.assert_allclose(fk._rotation_step(omega).transpose(2, 0, 1), expected,
                                atol=2e-16)
     for i in range(7):
-        np.testing.assert_allclose(kin._rotation_single(*omega[:, i]), expected[i], atol=2e-16)
+        np.testing.assert_allclose(single.rotation_single(*omega[:, i]), expected[i], atol=2e-16)
 
 
 def test_single_pose_kernel_reports_failure(frame: FrameGeometry) -> None:
