@@ -35,15 +35,16 @@ def rigid_rows_ok(rows: Array, tolerance: float = 1e-6) -> bool:
 
     Row ``4 i + j`` holds entry ``(i, j)`` of every pose. True when the translation is finite,
     the bottom row is ``[0, 0, 0, 1]``, the first two rotation rows are orthonormal and the
-    third is their cross product, each within ``tolerance / 4`` (which implies
-    :func:`check_transform`'s own test at ``tolerance``). False means "look closer": run
+    third is their cross product, each within ``tolerance / 8`` (which implies
+    :func:`check_transform`'s own test at ``tolerance``: its worst Gram entry is then at most
+    about ``5.5 tolerance / 8``, and the determinant is positive). False means "look closer": run
     :func:`check_transform` for the verdict and its message. NaN anywhere gives False.
     """
     if not np.isfinite(float(np.sum(rows[3]) + np.sum(rows[7]) + np.sum(rows[11]))):
         return False
     a = (rows[0], rows[1], rows[2])
     b = (rows[4], rows[5], rows[6])
-    quarter = tolerance / 4.0
+    eighth = tolerance / 8.0
     for row in (rows[12], rows[13], rows[14], rows[15] - 1.0):
         if not float(np.max(np.abs(row))) <= tolerance:  # written so that NaN fails
             return False
@@ -56,7 +57,7 @@ def rigid_rows_ok(rows: Array, tolerance: float = 1e-6) -> bool:
                    (a[0] * b[1] - a[1] * b[0] - rows[10], 0.0))
     for dot, target in checks:
         dot -= target
-        if not float(np.max(np.abs(dot))) <= quarter:
+        if not float(np.max(np.abs(dot))) <= eighth:
             return False
     return True
 

@@ -213,3 +213,16 @@ def test_power_and_path_length_batch_shapes(shape: tuple[int, ...]) -> None:
 def test_transforms_import_without_scipy() -> None:
     code = "import hexapod.transforms, sys; assert 'scipy' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_quick_rigid_test_never_accepts_what_the_full_test_rejects() -> None:
+    rng = np.random.default_rng(17)
+    base = _random(rng, (4000,))
+    noisy = base.copy()
+    noisy[:, :3, :3] += rng.normal(size=(4000, 3, 3)) * 10.0 ** rng.uniform(-9, -5, (4000, 1, 1))
+    for pose in noisy[:400]:
+        rows = pose.reshape(16, 1).copy()
+        if tf.rigid_rows_ok(rows):
+            tf.check_transform(pose)  # must not raise
+    with pytest.raises(InputError, match="orthonormal"):
+        tf.check_transform(noisy)
