@@ -144,7 +144,7 @@ def bench_fk(ref: np.ndarray, mov: np.ndarray, repeat: int) -> None:
 
 
 SENSITIVITY = """
-import resource, sys, time
+import sys, time
 from hexapod.clinical import build_plan_input
 from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue
@@ -152,8 +152,11 @@ from hexapod.sensitivity import Uncertainty, analyse
 pi = build_plan_input(read_case(sys.argv[1]), load_catalogue())
 start = time.perf_counter()
 result = analyse(pi, Uncertainty(), samples=int(sys.argv[2]))
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-      result.failed_samples)
+seconds = time.perf_counter() - start
+# VmHWM: this process's own peak (ru_maxrss would also count the parent's pages at fork)
+with open("/proc/self/status") as status:
+    peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+print(seconds, peak_kb / 1024, result.failed_samples)
 """
 
 
@@ -163,8 +166,7 @@ def bench_sensitivity(samples: int) -> None:
     seconds, peak_mb, failed = float(out[0]), float(out[1]), int(out[2])
     goal_s = 5.0 * samples / 1e6
     row(f"sensitivity, {samples:,} samples", seconds, "s", f"< {goal_s:g}", seconds < goal_s)
-    goal_mb = 600.0 * max(samples, 1) / 2e6 if samples < 2e6 else 600.0
-    row("sensitivity peak memory (process)", peak_mb, "MB", f"< {goal_mb:.0f}", peak_mb < goal_mb)
+    row("sensitivity peak memory (process)", peak_mb, "MB", "< 600 @2e6", peak_mb < 600.0)
     row("sensitivity failed samples", failed, "", "(counted)", None)
 
 
