@@ -290,16 +290,18 @@ def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: 
     if work is None or work.size < n:
         work = _Workspace(n, 6)
     for iteration in range(max_iterations):
+        # while no pose has left, ``active`` is 0..n-1 and plain slices replace fancy indexing
+        where = slice(None) if active.size == n else active
         lever, vec, length = _struts_soa(ref_t, mov_t, rot, trans, work)
         err = work.get("aug", active.size, 7)[:, 6]
         np.subtract(target, length, out=err)
         worst = np.max(np.abs(err), axis=0)
-        residual[active] = worst
+        residual[where] = worst
         done = worst < tolerance
         if iteration and done.all():
-            end_signs[:6, active] = vec[2] > 0
-            converged[active] = True
-            out_rot[..., active], out_trans[:, active] = rot, trans
+            end_signs[:6, where] = vec[2] > 0
+            converged[where] = True
+            out_rot[..., where], out_trans[:, where] = rot, trans
             active = active[:0]
             break
         signs = np.concatenate([vec[2] > 0, np.empty((1, active.size), dtype=bool)])
@@ -308,14 +310,14 @@ def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: 
         signs[6] = det > 0
         if iteration == 0:
             start_signs[:] = signs
-        end_signs[:, active] = signs
-        bad = ~np.isfinite(step).all(axis=0) & ~done
-        singular[active[bad]] = True
+        end_signs[:, where] = signs
+        bad = ~np.isfinite(step.sum(axis=0)) & ~done
         leave = done | bad
-        converged[active[done]] = True
-        out_rot[..., active[leave]] = rot[..., leave]
-        out_trans[:, active[leave]] = trans[:, leave]
         if leave.any():
+            singular[active[bad]] = True
+            converged[active[done]] = True
+            out_rot[..., active[leave]] = rot[..., leave]
+            out_trans[:, active[leave]] = trans[:, leave]
             keep = ~leave
             active, rot, trans, step = active[keep], rot[..., keep], trans[:, keep], step[:, keep]
             target = target[:, keep]

@@ -159,7 +159,7 @@ def _first_order_poses(geo: FrameGeometry, ends: Array, length_error: Array) -> 
     the spatial twist ``inv(J) @ error`` (one Newton step, the same for every sample's
     Jacobian), so that Newton needs one or two more steps instead of three or four."""
     inv = np.linalg.inv(kin.jacobian(geo.reference_joints, geo.moving_joints, ends))
-    twist = np.einsum("eij,nej->nei", inv, length_error)  # (n, 2, 6)
+    twist = np.einsum("eij,nej->nei", inv, length_error)  # (n, 2, 6); no BLAS threads
     out = np.empty((*twist.shape[:2], 4, 4))
     out[..., :3, :3] = tf.rotation_from_rotvec(twist[..., 3:]) @ ends[:, :3, :3]
     out[..., :3, 3] = ends[:, :3, 3] + twist[..., :3]
