@@ -330,9 +330,11 @@ def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: 
                                            MAX_STEP_RAD / np.maximum(norm_w, 1e-300)))
         rot = np.einsum("ijn,jkn->ikn", _rotation_step(dw * scale), rot)
         trans = trans + dt * scale
-    if active.size:  # not converged in max_iterations: the last iterate
+    if active.size:  # not converged in max_iterations: the last iterate and its residual
         out_rot[..., active] = rot
         out_trans[:, active] = trans
+        length = _struts_soa(ref_t, mov_t, rot, trans, work)[2]
+        residual[active] = np.max(np.abs(target - length), axis=0)
     same = np.all(end_signs == start_signs, axis=0)
     return out_rot, out_trans, converged, residual, same, singular
 

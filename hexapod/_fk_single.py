@@ -106,6 +106,9 @@ def newton_single(ref: Array, mov: Array, target: Array, pose: Array, tolerance:
     out = np.eye(4)
     out[:3, :3] = rot
     out[:3, 3] = t
+    if not (converged or singular):  # the residual of the last iterate itself
+        moved = out[:3, :3] @ mov.T + out[:3, 3, None] - ref.T
+        worst = float(np.max(np.abs(target - np.sqrt(np.sum(moved * moved, axis=0)))))
     return out, converged, worst, signs == start_signs, singular
 
 

@@ -19,6 +19,19 @@ from hexapod.transforms import check_points, check_transform, from_translation
 
 Array = NDArray[np.float64]
 
+__all__ = [
+    "FK_CHUNK",
+    "NUMERICAL_CONDITION_LIMIT",
+    "FKResult",
+    "condition_number",
+    "default_guess",
+    "jacobian",
+    "solve_pose",
+    "solve_pose_status",
+    "strut_lengths",
+    "strut_vectors",
+]
+
 #: Default bound on the scaled Jacobian's condition number above which :func:`solve_pose`
 #: refuses a pose as numerically untrustworthy. The planner applies the catalogue's far
 #: stricter clinical limit on top of this.
@@ -209,18 +222,6 @@ def default_guess(reference_joints: ArrayLike, moving_joints: ArrayLike, lengths
     return from_translation(t)
 
 
-__all__ = [
-    "FK_CHUNK",
-    "NUMERICAL_CONDITION_LIMIT",
-    "FKResult",
-    "condition_number",
-    "default_guess",
-    "jacobian",
-    "solve_pose",
-    "solve_pose_status",
-    "strut_lengths",
-    "strut_vectors",
-]
 
 
 def _check_lengths(lengths: ArrayLike) -> Array:

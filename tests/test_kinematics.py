@@ -348,3 +348,15 @@ def test_single_pose_kernel_reports_failure(frame: FrameGeometry) -> None:
     near_flat = kin.solve_pose_status(ref, mov, ik(frame, frame.neutral_pose(1e-4)),
                                       guess=frame.neutral_pose(1e-4))
     assert not near_flat.converged or near_flat.residual_mm < 1e-10
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_unconverged_residual_belongs_to_the_returned_pose(frame: FrameGeometry,
+                                                           count: int) -> None:
+    ref, mov = frame.reference_joints, frame.moving_joints
+    lengths = np.broadcast_to(ik(frame, random_poses(np.random.default_rng(9), ())), (count, 6))
+    result = kin.solve_pose_status(ref, mov, lengths, max_iterations=2)  # too few steps
+    assert not result.converged.any()
+    achieved = ik(frame, result.poses)
+    np.testing.assert_allclose(result.residual_mm, np.max(np.abs(achieved - lengths), axis=-1),
+                               rtol=1e-9)
