@@ -180,3 +180,19 @@ def test_large_reading_errors_fail_some_samples_without_killing_the_run() -> Non
     assert 0 < result.failed_samples < 400
     assert result.residual_far_samples.shape == (400 - result.failed_samples,)
     assert np.isfinite(result.far_end_mc).all()
+
+
+def test_first_order_guess_is_one_newton_step_ahead() -> None:
+    from hexapod.sensitivity import _first_order_poses
+
+    pi = _pi("right_tibia_chronic")
+    geo = pi.geometry
+    ends = np.stack([pi.start_pose, pi.target_pose])
+    lengths = kin.strut_lengths(geo.reference_joints, geo.moving_joints, ends)
+    error = np.random.default_rng(4).normal(size=(50, 2, 6)) * 0.5
+    guess = _first_order_poses(geo, ends, error)
+    miss = kin.strut_lengths(geo.reference_joints, geo.moving_joints, guess) - (lengths + error)
+    # a first-order step leaves a second-order residual: (0.5 mm)^2 / (strut length) scale
+    assert float(np.max(np.abs(miss))) < 0.02 < float(np.max(np.abs(error)))
+    np.testing.assert_allclose(_first_order_poses(geo, ends, 0 * error),
+                               np.broadcast_to(ends, (50, 2, 4, 4)), atol=1e-12)
