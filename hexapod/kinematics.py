@@ -259,6 +259,34 @@ def solve_pose_status(
     return _forward(ref, mov, lens, guess, tolerance_mm, max_iterations, moving_side, None)[0]
 
 
+def _raise_failures(result: FKResult, lens: Array, cond: Array | None,
+                    max_condition: float | None) -> None:
+    """The exceptions of :func:`solve_pose`, naming the first failed index of the batch."""
+    batch = lens.shape[:-1]
+    failed = np.flatnonzero(~result.converged.reshape(-1))
+    if failed.size:
+        first = int(failed[0])
+        idx = tuple(int(i) for i in np.unravel_index(first, batch)) if batch else ()
+        if result.singular.reshape(-1)[first]:
+            raise SingularFrameError(
+                "forward kinematics met a singular Jacobian (the frame is at a singular "
+                f"configuration for these lengths; first at index {idx})")
+        raise ConvergenceError(
+            f"forward kinematics did not converge for {failed.size} of "
+            f"{result.converged.size} length set(s) (first at index {idx}: lengths "
+            f"{np.round(lens.reshape(-1, 6)[first], 4).tolist()} mm, residual "
+            f"{float(result.residual_mm.reshape(-1)[first]):.3g} mm); no assembly of this "
+            "frame near the start guess has these lengths")
+    if cond is not None and max_condition is not None:
+        bad = np.flatnonzero(~(cond.reshape(-1) <= max_condition))
+        if bad.size:
+            idx = tuple(int(i) for i in np.unravel_index(int(bad[0]), batch)) if batch else ()
+            raise SingularFrameError(
+                f"{bad.size} pose(s) near a singular configuration (Jacobian condition "
+                f"number {float(cond.reshape(-1)[bad[0]]):.3g} > {max_condition:.3g}; "
+                f"first at index {idx})")
+
+
 def solve_pose(
     reference_joints: ArrayLike,
     moving_joints: ArrayLike,
@@ -319,27 +347,7 @@ def solve_pose(
     scale = None if max_condition is None else mean_joint_radius(ref, mov)
     result, cond = _forward(ref, mov, lens, guess, tolerance_mm, max_iterations, moving_side,
                             scale)
-    batch = lens.shape[:-1]
-    failed = np.flatnonzero(~result.converged.reshape(-1))
-    if failed.size:
-        first = int(failed[0])
-        idx = tuple(int(i) for i in np.unravel_index(first, batch)) if batch else ()
-        if result.singular.reshape(-1)[first]:
-            raise SingularFrameError(
-                "forward kinematics met a singular Jacobian (the frame is at a singular "
-                f"configuration for these lengths; first at index {idx})")
-        raise ConvergenceError(
-            f"forward kinematics did not converge for {failed.size} of "
-            f"{result.converged.size} length set(s) (first at index {idx}: lengths "
-            f"{np.round(lens.reshape(-1, 6)[first], 4).tolist()} mm, residual "
-            f"{float(result.residual_mm.reshape(-1)[first]):.3g} mm); no assembly of this "
-            "frame near the start guess has these lengths")
-    if cond is not None and max_condition is not None:
-        bad = np.flatnonzero(~(cond.reshape(-1) <= max_condition))
-        if bad.size:
-            raise SingularFrameError(
-                f"{bad.size} pose(s) near a singular configuration (Jacobian condition "
-                f"number {float(cond.reshape(-1)[bad[0]]):.3g} > {max_condition:.3g})")
+    _raise_failures(result, lens, cond, max_condition)
     poses = result.poses
     poses.setflags(write=True)  # private to this call: hand it over as a plain array
     return poses

@@ -360,3 +360,15 @@ def test_unconverged_residual_belongs_to_the_returned_pose(frame: FrameGeometry,
     achieved = ik(frame, result.poses)
     np.testing.assert_allclose(result.residual_mm, np.max(np.abs(achieved - lengths), axis=-1),
                                rtol=1e-9)
+
+
+def test_condition_guard_names_the_first_bad_index(frame: FrameGeometry) -> None:
+    ref, mov = frame.reference_joints, frame.moving_joints
+    poses = np.stack([frame.neutral_pose(150.0), frame.neutral_pose(150.0),
+                      frame.neutral_pose(0.2)])  # nearly flat: condition number about 370
+    lengths = ik(frame, poses)
+    guess = np.stack([frame.neutral_pose(150.0)] * 2 + [frame.neutral_pose(0.2)])
+    with pytest.raises(SingularFrameError, match=r"1 pose.*index \(2,\)"):
+        kin.solve_pose(ref, mov, lengths, guess=guess, max_condition=100.0)
+    solved = kin.solve_pose(ref, mov, lengths, guess=guess, max_condition=None)
+    np.testing.assert_allclose(solved, poses, atol=1e-9)
