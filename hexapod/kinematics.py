@@ -11,16 +11,26 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hexapod import transforms as tf
+from hexapod._fk_kernel import FK_CHUNK, FKResult, _forward
 from hexapod.errors import ConvergenceError, InputError, SingularFrameError
 from hexapod.geometry import mean_joint_radius
-from hexapod.transforms import (
-    check_points,
-    check_transform,
-    from_translation,
-    rotation_from_rotvec,
-)
+from hexapod.transforms import check_points, check_transform, from_translation
 
 Array = NDArray[np.float64]
+
+__all__ = [
+    "FK_CHUNK",
+    "NUMERICAL_CONDITION_LIMIT",
+    "FKResult",
+    "condition_number",
+    "default_guess",
+    "jacobian",
+    "solve_pose",
+    "solve_pose_status",
+    "strut_lengths",
+    "strut_vectors",
+]
 
 #: Default bound on the scaled Jacobian's condition number above which :func:`solve_pose`
 #: refuses a pose as numerically untrustworthy. The planner applies the catalogue's far
@@ -40,27 +50,53 @@ def _moving_points(moving_joints: Array, poses: Array) -> Array:
     return np.swapaxes(moved, -1, -2)
 
 
-def _length_weights(reference_joints: Array, moving_joints: Array) -> tuple[Array, Array]:
-    """Matrix ``W`` (16, 18) and offset ``c`` (18,) such that ``pose.reshape(16) @ W + c``
-    lists ``t + R p_i - b_i`` as x of struts 1..6, then y, then z (one BLAS call per batch)."""
-    weights = np.zeros((16, 18))
-    for k in range(3):
+#: Poses per chunk of the inverse-kinematics kernel: its (6, chunk) work arrays stay in cache.
+IK_CHUNK = 4096
+
+
+def _lengths_unchecked(ref: Array, mov: Array, poses: Array, *, check: bool = False,
+                       name: str = "moving_in_reference", chunk: int = IK_CHUNK) -> Array:
+    """Strut lengths ``(..., 6)`` in one pass over the poses, ``chunk`` at a time.
+
+    Each chunk is transposed once into 16 contiguous rows; every strut's three components
+    are then formed with elementwise operations on ``(6, chunk)`` arrays (no BLAS, no
+    per-pose temporaries). With ``check`` the same rows are validated as rigid transforms
+    (:func:`hexapod.transforms.rigid_rows_ok`), so a checked call reads the data once too.
+    """
+    flat = np.asarray(poses, dtype=float).reshape(-1, 16)
+    n = flat.shape[0]
+    out = np.empty((n, 6))
+    size = max(1, min(chunk, n))
+    rows = np.empty((16, size))
+    acc, comp, tmp = np.empty((6, size)), np.empty((6, size)), np.empty((6, size))
+    p = [np.ascontiguousarray(mov[:, k, None]) for k in range(3)]
+    minus_b = [np.ascontiguousarray(-ref[:, k, None]) for k in range(3)]
+    skip_z = not np.any(mov[:, 2])  # joints in the ring plane: the z products are all 0
+    for s in range(0, n, size):
+        block = flat[s:s + size]
+        m = block.shape[0]
+        r = rows[:, :m]
+        np.copyto(r, block.T)
+        if check and not tf.rigid_rows_ok(r):
+            tf.check_transform(block.reshape(m, 4, 4), name)
+        a, x, t = acc[:, :m], comp[:, :m], tmp[:, :m]
         for j in range(3):
-            weights[4 * k + j, 6 * k:6 * k + 6] = moving_joints[:, j]
-        weights[4 * k + 3, 6 * k:6 * k + 6] = 1.0
-    return weights, -reference_joints.T.reshape(18)
-
-
-def _lengths_unchecked(ref: Array, mov: Array, poses: Array) -> Array:
-    weights, offset = _length_weights(ref, mov)
-    flat = np.ascontiguousarray(poses).reshape(-1, 16)
-    comp = flat @ weights
-    comp += offset
-    comp *= comp
-    out = comp[:, 0:6] + comp[:, 6:12]
-    out += comp[:, 12:18]
-    np.sqrt(out, out=out)
-    return out.reshape(*poses.shape[:-2], 6)
+            np.multiply(r[4 * j], p[0], out=x)
+            np.multiply(r[4 * j + 1], p[1], out=t)
+            x += t
+            if not skip_z:
+                np.multiply(r[4 * j + 2], p[2], out=t)
+                x += t
+            np.add(r[4 * j + 3], minus_b[j], out=t)
+            x += t
+            if j == 0:
+                np.multiply(x, x, out=a)
+            else:
+                x *= x
+                a += x
+        np.sqrt(a, out=a)
+        out[s:s + m] = a.T
+    return out.reshape(*np.shape(poses)[:-2], 6)
 
 
 def strut_vectors(reference_joints: ArrayLike, moving_joints: ArrayLike,
@@ -103,13 +139,10 @@ def strut_lengths(reference_joints: ArrayLike, moving_joints: ArrayLike,
         ``L_i = |t + R p_i - b_i|`` in mm.
     """
     ref, mov = _joints(reference_joints, moving_joints)
-    if check:
-        poses = check_transform(moving_in_reference, "moving_in_reference")
-    else:
-        poses = np.asarray(moving_in_reference, dtype=float)
-        if poses.ndim < 2 or poses.shape[-2:] != (4, 4):
-            raise InputError(f"moving_in_reference must have shape (..., 4, 4), got {poses.shape}")
-    return _lengths_unchecked(ref, mov, poses)
+    poses = np.asarray(moving_in_reference, dtype=float)
+    if poses.ndim < 2 or poses.shape[-2:] != (4, 4):
+        raise InputError(f"moving_in_reference must have shape (..., 4, 4), got {poses.shape}")
+    return _lengths_unchecked(ref, mov, poses, check=check)
 
 
 def _jacobian(ref: Array, mov: Array, poses: Array) -> tuple[Array, Array]:
@@ -189,6 +222,71 @@ def default_guess(reference_joints: ArrayLike, moving_joints: ArrayLike, lengths
     return from_translation(t)
 
 
+
+
+def _check_lengths(lengths: ArrayLike) -> Array:
+    lens = np.asarray(lengths, dtype=float)
+    if lens.ndim < 1 or lens.shape[-1] != 6:
+        raise InputError(f"lengths must have shape (..., 6), got {lens.shape}")
+    if not np.all(np.isfinite(lens)):
+        raise InputError("lengths contain NaN or infinite values")
+    if np.any(lens <= 0):
+        raise InputError("lengths must be > 0 mm")
+    return lens
+
+
+def solve_pose_status(
+    reference_joints: ArrayLike,
+    moving_joints: ArrayLike,
+    lengths: ArrayLike,
+    guess: ArrayLike | None = None,
+    *,
+    tolerance_mm: float = 1e-10,
+    max_iterations: int = 60,
+    moving_side: float = -1.0,
+) -> FKResult:
+    """Forward kinematics with a status per pose instead of an exception for the batch.
+
+    Same iteration as :func:`solve_pose` (parameters there); a pose that does not converge
+    is reported in :attr:`FKResult.converged` while the others are solved.
+
+    Returns
+    -------
+    FKResult
+    """
+    ref, mov = _joints(reference_joints, moving_joints)
+    lens = _check_lengths(lengths)
+    return _forward(ref, mov, lens, guess, tolerance_mm, max_iterations, moving_side, None)[0]
+
+
+def _raise_failures(result: FKResult, lens: Array, cond: Array | None,
+                    max_condition: float | None) -> None:
+    """The exceptions of :func:`solve_pose`, naming the first failed index of the batch."""
+    batch = lens.shape[:-1]
+    failed = np.flatnonzero(~result.converged.reshape(-1))
+    if failed.size:
+        first = int(failed[0])
+        idx = tuple(int(i) for i in np.unravel_index(first, batch)) if batch else ()
+        if result.singular.reshape(-1)[first]:
+            raise SingularFrameError(
+                "forward kinematics met a singular Jacobian (the frame is at a singular "
+                f"configuration for these lengths; first at index {idx})")
+        raise ConvergenceError(
+            f"forward kinematics did not converge for {failed.size} of "
+            f"{result.converged.size} length set(s) (first at index {idx}: lengths "
+            f"{np.round(lens.reshape(-1, 6)[first], 4).tolist()} mm, residual "
+            f"{float(result.residual_mm.reshape(-1)[first]):.3g} mm); no assembly of this "
+            "frame near the start guess has these lengths")
+    if cond is not None and max_condition is not None:
+        bad = np.flatnonzero(~(cond.reshape(-1) <= max_condition))
+        if bad.size:
+            idx = tuple(int(i) for i in np.unravel_index(int(bad[0]), batch)) if batch else ()
+            raise SingularFrameError(
+                f"{bad.size} pose(s) near a singular configuration (Jacobian condition "
+                f"number {float(cond.reshape(-1)[bad[0]]):.3g} > {max_condition:.3g}; "
+                f"first at index {idx})")
+
+
 def solve_pose(
     reference_joints: ArrayLike,
     moving_joints: ArrayLike,
@@ -205,7 +303,9 @@ def solve_pose(
     Batched Newton iteration on ``L(pose) = lengths`` with the analytic Jacobian (see
     :func:`jacobian`), steps capped at 10 mm / 0.1 rad so that a distant guess cannot jump to
     another assembly branch. A hexapod has up to 40 assemblies for one set of lengths; the one
-    returned is the one Newton reaches from ``guess``.
+    returned is the one Newton reaches from ``guess``. The poses are processed in chunks of
+    :data:`FK_CHUNK` as structs of arrays, each 6x6 system solved by Gaussian elimination with
+    partial pivoting vectorised over the chunk.
 
     Parameters
     ----------
@@ -238,82 +338,16 @@ def solve_pose(
         Wrong shapes, non-finite or non-positive lengths.
     ConvergenceError
         No pose within ``tolerance_mm`` was found from the guess (lengths the frame cannot
-        reach, or a guess beyond a singularity).
+        reach, or a guess beyond a singularity); the message names the first failed index.
     SingularFrameError
-        The solution is (near) singular.
+        Newton met a singular Jacobian, or the solution is (near) singular.
     """
     ref, mov = _joints(reference_joints, moving_joints)
-    lens = np.asarray(lengths, dtype=float)
-    if lens.ndim < 1 or lens.shape[-1] != 6:
-        raise InputError(f"lengths must have shape (..., 6), got {lens.shape}")
-    if not np.all(np.isfinite(lens)):
-        raise InputError("lengths contain NaN or infinite values")
-    if np.any(lens <= 0):
-        raise InputError("lengths must be > 0 mm")
-    batch = lens.shape[:-1]
-    flat_lengths = lens.reshape(-1, 6)
-    n = flat_lengths.shape[0]
-    if guess is None:
-        start = default_guess(ref, mov, flat_lengths, moving_side)
-    else:
-        start = check_transform(guess, "guess")
-        start = np.broadcast_to(start, (*batch, 4, 4)).reshape(-1, 4, 4)
-    poses = np.array(start, dtype=float, copy=True)
-    residual = np.full(n, np.inf)
-    active = np.arange(n)
-    jac_final = np.empty((n, 6, 6))
-    for _ in range(max_iterations):
-        everyone = active.size == n
-        sub = poses if everyone else poses[active]
-        jac, cur = _jacobian(ref, mov, sub)
-        err = (flat_lengths if everyone else flat_lengths[active]) - cur
-        worst = np.max(np.abs(err), axis=1)
-        residual[active] = worst
-        done = worst < tolerance_mm
-        jac_final[active[done]] = jac[done]
-        keep = ~done
-        if not keep.all():
-            active, jac, err, sub = active[keep], jac[keep], err[keep], sub[keep]
-        if active.size == 0:
-            break
-        try:
-            step = np.linalg.solve(jac, err[..., None])[..., 0]
-        except np.linalg.LinAlgError as exc:
-            raise SingularFrameError(
-                "forward kinematics met a singular Jacobian (the frame is at a singular "
-                "configuration for these lengths)") from exc
-        dt, dw = step[:, :3], step[:, 3:]
-        scale = np.minimum(1.0, np.minimum(
-            10.0 / np.maximum(np.linalg.norm(dt, axis=1), 1e-300),
-            0.1 / np.maximum(np.linalg.norm(dw, axis=1), 1e-300)))
-        dt = dt * scale[:, None]
-        dw = dw * scale[:, None]
-        rot_step = rotation_from_rotvec(dw)
-        sub[:, :3, :3] = rot_step @ sub[:, :3, :3]
-        sub[:, :3, 3] += dt
-        if sub is not poses:
-            poses[active] = sub
-    if active.size:
-        first = int(active[0])
-        idx = np.unravel_index(first, batch) if batch else ()
-        raise ConvergenceError(
-            f"forward kinematics did not converge for {active.size} of {n} length set(s) "
-            f"(first at index {tuple(int(i) for i in idx)}: lengths "
-            f"{np.round(flat_lengths[first], 4).tolist()} mm, residual "
-            f"{residual[first]:.3g} mm); no assembly of this frame near the start guess "
-            "has these lengths")
-    if max_condition is not None:
-        # Frobenius-norm condition number (>= the 2-norm one, at most 6x it): a cheap guard.
-        scaled = jac_final.copy()
-        scaled[..., 3:] /= mean_joint_radius(ref, mov)
-        try:
-            inv = np.linalg.inv(scaled)
-        except np.linalg.LinAlgError as exc:
-            raise SingularFrameError("a solved pose is exactly singular") from exc
-        cond = np.linalg.norm(scaled, axis=(-2, -1)) * np.linalg.norm(inv, axis=(-2, -1))
-        bad = np.nonzero(~(cond <= max_condition))[0]
-        if bad.size:
-            raise SingularFrameError(
-                f"{bad.size} pose(s) near a singular configuration (Jacobian condition "
-                f"number {float(cond[bad[0]]):.3g} > {max_condition:.3g})")
-    return poses.reshape(*batch, 4, 4)
+    lens = _check_lengths(lengths)
+    scale = None if max_condition is None else mean_joint_radius(ref, mov)
+    result, cond = _forward(ref, mov, lens, guess, tolerance_mm, max_iterations, moving_side,
+                            scale)
+    _raise_failures(result, lens, cond, max_condition)
+    poses = result.poses
+    poses.setflags(write=True)  # private to this call: hand it over as a plain array
+    return poses

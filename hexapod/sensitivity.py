@@ -25,7 +25,7 @@ from hexapod import kinematics as kin
 from hexapod import transforms as tf
 from hexapod.anatomy import SIGNED_PARAMETERS, poses_from_signed, signed_parameters
 from hexapod.clinical import PlanInput
-from hexapod.errors import InputError
+from hexapod.errors import ConvergenceError, InputError
 from hexapod.geometry import FrameGeometry
 
 Array = NDArray[np.float64]
@@ -62,10 +62,21 @@ class Uncertainty:
                          self.mounting_deg])
 
 
+#: Samples per block of random numbers: block ``k`` draws from its own generator seeded by
+#: ``SeedSequence(seed, spawn_key=(k,))``, so the figures do not depend on the chunk size.
+RANDOM_BLOCK = 4096
+#: Samples propagated at a time (bounds the memory whatever the sample count).
+CHUNK = 16384
+
+
 @dataclass(frozen=True)
 class SensitivityResult:
     """Residuals at the origin (the corresponding point's target) and at the far end of the
-    moving fragment, by Monte Carlo and by the linearised propagation."""
+    moving fragment, by Monte Carlo and by the linearised propagation.
+
+    ``samples`` were drawn; ``failed_samples`` of them are excluded from the Monte Carlo
+    figures because the forward kinematics of their noisy readings did not converge or left
+    the assembly branch of the planned pose. The sample arrays hold the kept ones."""
 
     samples: int
     far_end_mm: float
@@ -79,6 +90,13 @@ class SensitivityResult:
     one_at_a_time: tuple[tuple[str, str, float, float, float], ...]  # name, unit, mm, mm, deg
     residual_origin_samples: Array
     residual_far_samples: Array
+    failed_samples: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("residual_origin_samples", "residual_far_samples"):
+            arr = np.array(getattr(self, name), dtype=float, copy=True)
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
 
 
 def nominal_parameters(plan_input: PlanInput) -> Array:
@@ -119,42 +137,64 @@ def _mean_p95(x: Array) -> tuple[float, float]:
     return float(np.mean(x)), float(np.percentile(x, 95))
 
 
-def analyse(plan_input: PlanInput, uncertainty: Uncertainty, samples: int = 20000,
-            seed: int = 0, far_end_mm: float = 150.0) -> SensitivityResult:
-    """Monte Carlo and linearised residual deformity for a case's measurement uncertainty.
+def _normals(seed: int, start: int, stop: int) -> Array:
+    """Standard normal numbers for samples ``start..stop``, shape (stop - start, 28): the 10
+    parameter errors, the 12 reading errors and the 6 linearised-twist draws of each sample.
 
-    Parameters
-    ----------
-    plan_input : the case, as planned from the measured parameters
-    uncertainty : standard deviations
-    samples : Monte Carlo samples, all propagated in one batched pass
-    seed : random seed (results are reproducible for a seed)
-    far_end_mm : distance from the fragment's origin to its far end (mm)
-    """
-    if samples < 2:
-        raise InputError("samples must be at least 2")
-    rng = np.random.default_rng(seed)
+    Block ``k`` of :data:`RANDOM_BLOCK` samples always gets the same numbers, so any split of
+    the samples into chunks sees the same draws."""
+    out = np.empty((stop - start, 28))
+    first, last = start // RANDOM_BLOCK, (stop - 1) // RANDOM_BLOCK
+    for block in range(first, last + 1):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
+        draws = rng.standard_normal((RANDOM_BLOCK, 28))
+        lo = max(start, block * RANDOM_BLOCK)
+        hi = min(stop, (block + 1) * RANDOM_BLOCK)
+        out[lo - start:hi - start] = draws[lo - block * RANDOM_BLOCK:hi - block * RANDOM_BLOCK]
+    return out
+
+
+def _first_order_poses(geo: FrameGeometry, ends: Array, length_error: Array) -> Array:
+    """Start guesses for the forward kinematics of noisy lengths: each planned pose moved by
+    the spatial twist ``inv(J) @ error`` (one Newton step, the same for every sample's
+    Jacobian), so that Newton needs one or two more steps instead of three or four."""
+    inv = np.linalg.inv(kin.jacobian(geo.reference_joints, geo.moving_joints, ends))
+    twist = np.einsum("eij,nej->nei", inv, length_error)  # (n, 2, 6); no BLAS threads
+    out = np.empty((*twist.shape[:2], 4, 4))
+    out[..., :3, :3] = tf.rotation_from_rotvec(twist[..., 3:]) @ ends[:, :3, :3]
+    out[..., :3, 3] = ends[:, :3, 3] + twist[..., :3]
+    out[..., 3, :] = (0.0, 0.0, 0.0, 1.0)
+    return out
+
+
+def _monte_carlo_chunk(plan_input: PlanInput, normals: Array, sd: Array, reading_sd: float,
+                       ends: Array, ends_lengths: Array, far: Array
+                       ) -> tuple[Array, Array, Array]:
+    """Residuals (origin, far end, angle) of the samples of one chunk whose forward
+    kinematics converged on the planned branch (the others are left out)."""
+    geo = plan_input.geometry
+    true_params = nominal_parameters(plan_input) - normals[:, :10] * sd
+    if reading_sd > 0:
+        reading_error = normals[:, 10:22].reshape(-1, 2, 6) * reading_sd
+        noisy = ends_lengths + reading_error
+        fk = kin.solve_pose_status(geo.reference_joints, geo.moving_joints, noisy,
+                                   guess=_first_order_poses(geo, ends, reading_error))
+        keep = np.all(fk.converged & fk.same_branch, axis=1)
+        motion = fk.poses[keep, 1] @ tf.invert(fk.poses[keep, 0])
+        true_params = true_params[keep]
+    else:
+        motion = np.broadcast_to(ends[1] @ tf.invert(ends[0]), (normals.shape[0], 4, 4))
+    return _residuals(_error_transform(plan_input, true_params, motion), far)
+
+
+def _linearised(plan_input: PlanInput, uncertainty: Uncertainty
+                ) -> tuple[Array, Array, Array]:
+    """Twist per unit error of each of the 22 errors (6, 22), their standard deviations,
+    and a factor ``F`` (6, 6) with ``F F.T`` the twist covariance."""
     geo = plan_input.geometry
     nominal = nominal_parameters(plan_input)
     sd = uncertainty.vector()
     start, target = plan_input.start_pose, plan_input.target_pose
-    lengths = kin.strut_lengths(geo.reference_joints, geo.moving_joints,
-                                np.stack([start, target]))
-    far = _far_point(plan_input, far_end_mm)
-
-    # Monte Carlo: measured = true + error, so true = measured - error
-    errors = rng.normal(size=(samples, 10)) * sd
-    true_params = nominal - errors
-    if uncertainty.reading_mm > 0:
-        noisy = lengths + rng.normal(size=(samples, 2, 6)) * uncertainty.reading_mm
-        poses = kin.solve_pose(geo.reference_joints, geo.moving_joints, noisy,
-                               guess=np.stack([start, target]), max_condition=None)
-        motion = poses[:, 1] @ tf.invert(poses[:, 0])
-    else:
-        motion = np.broadcast_to(target @ tf.invert(start), (samples, 4, 4))
-    origin, far_end, angle = _residuals(_error_transform(plan_input, true_params, motion), far)
-
-    # linearised: central differences of the error twist in each parameter
     step = 1e-4
     cols = []
     planned = target @ tf.invert(start)
@@ -164,27 +204,72 @@ def analyse(plan_input: PlanInput, uncertainty: Uncertainty, samples: int = 2000
         plus = _error_transform(plan_input, nominal - delta, planned)
         minus = _error_transform(plan_input, nominal + delta, planned)
         cols.append((_twist(plus) - _twist(minus)) / (2 * step))
-    reading_cols = []
-    jac_start = kin.jacobian(geo.reference_joints, geo.moving_joints, start)
-    jac_target = kin.jacobian(geo.reference_joints, geo.moving_joints, target)
-    for which, jac in ((0, jac_start), (1, jac_target)):
-        inv = np.asarray(np.linalg.inv(jac), dtype=np.float64)
+    for which, pose in enumerate((start, target)):
+        inv = np.asarray(np.linalg.inv(kin.jacobian(geo.reference_joints, geo.moving_joints,
+                                                    pose)), dtype=np.float64)
         for i in range(6):
             # a length error moves that ring pose by the spatial twist inv(J)[:, i]
             twist = inv[:, i] * step
-            bumped = [start, target]
-            bumped[which] = _apply_spatial(twist, bumped[which])
-            plus = _error_transform(plan_input, nominal, bumped[1] @ tf.invert(bumped[0]))
-            bumped = [start, target]
-            bumped[which] = _apply_spatial(-twist, bumped[which])
-            minus = _error_transform(plan_input, nominal, bumped[1] @ tf.invert(bumped[0]))
-            reading_cols.append((_twist(plus) - _twist(minus)) / (2 * step))
-    jac_all = np.column_stack(cols + reading_cols)  # (6, 22): twist per unit error
+            moved = []
+            for sign in (1.0, -1.0):
+                bumped = [start, target]
+                bumped[which] = _apply_spatial(sign * twist, bumped[which])
+                moved.append(_twist(_error_transform(plan_input, nominal,
+                                                     bumped[1] @ tf.invert(bumped[0]))))
+            cols.append((moved[0] - moved[1]) / (2 * step))
+    jac_all = np.column_stack(cols)  # (6, 22): twist per unit error
     sd_all = np.concatenate([sd, np.full(12, uncertainty.reading_mm)])
     cov = (jac_all * sd_all**2) @ jac_all.T
-    lin_twists = rng.multivariate_normal(np.zeros(6), cov, size=samples, method="eigh")
-    lin_err = tf.exp(lin_twists[:, :3], lin_twists[:, 3:])
-    o_lin, f_lin, a_lin = _residuals(lin_err, far)
+    values, vectors = np.linalg.eigh(cov)
+    factor = vectors * np.sqrt(np.maximum(values, 0.0))
+    return jac_all, sd_all, factor
+
+
+def analyse(plan_input: PlanInput, uncertainty: Uncertainty, samples: int = 20000,
+            seed: int = 0, far_end_mm: float = 150.0, *, chunk: int = CHUNK
+            ) -> SensitivityResult:
+    """Monte Carlo and linearised residual deformity for a case's measurement uncertainty.
+
+    Parameters
+    ----------
+    plan_input : the case, as planned from the measured parameters
+    uncertainty : standard deviations
+    samples : Monte Carlo samples, propagated ``chunk`` at a time (memory stays bounded)
+    seed : random seed (results are reproducible for a seed, whatever ``chunk``)
+    far_end_mm : distance from the fragment's origin to its far end (mm)
+    chunk : samples per batch
+
+    Samples whose noisy readings have no forward-kinematics solution on the planned
+    assembly branch are left out of the Monte Carlo figures and counted in
+    ``failed_samples``.
+    """
+    if samples < 2:
+        raise InputError("samples must be at least 2")
+    if chunk < 1:
+        raise InputError("chunk must be at least 1")
+    geo = plan_input.geometry
+    sd = uncertainty.vector()
+    ends = np.stack([plan_input.start_pose, plan_input.target_pose])
+    ends_lengths = kin.strut_lengths(geo.reference_joints, geo.moving_joints, ends)
+    far = _far_point(plan_input, far_end_mm)
+    jac_all, sd_all, factor = _linearised(plan_input, uncertainty)
+
+    mc = np.empty((3, samples))
+    lin = np.empty((3, samples))
+    kept = 0
+    for start in range(0, samples, chunk):
+        stop = min(samples, start + chunk)
+        normals = _normals(seed, start, stop)
+        res = _monte_carlo_chunk(plan_input, normals, sd, uncertainty.reading_mm,
+                                          ends, ends_lengths, far)
+        mc[:, kept:kept + res[0].size] = res
+        kept += res[0].size
+        twists = normals[:, 22:] @ factor.T
+        lin[:, start:stop] = _residuals(tf.exp(twists[:, :3], twists[:, 3:]), far)
+    if kept < 2:
+        raise ConvergenceError(f"forward kinematics failed for {samples - kept} of {samples} "
+                               "samples: the reading errors are too large for this frame")
+    origin, far_end, angle = mc[:, :kept]
 
     # which parameter dominates the far-end residual (variance share, linearised)
     lever = np.hstack([np.eye(3), -tf.skew(far)])  # displacement at far point per twist
@@ -199,9 +284,11 @@ def analyse(plan_input: PlanInput, uncertainty: Uncertainty, samples: int = 2000
     return SensitivityResult(
         samples=samples, far_end_mm=far_end_mm,
         origin_mc=_mean_p95(origin), far_end_mc=_mean_p95(far_end), angle_mc=_mean_p95(angle),
-        origin_lin=_mean_p95(o_lin), far_end_lin=_mean_p95(f_lin), angle_lin=_mean_p95(a_lin),
-        share=ranked, one_at_a_time=one_at_a_time(plan_input, far_end_mm),
-        residual_origin_samples=origin, residual_far_samples=far_end)
+        origin_lin=_mean_p95(lin[0]), far_end_lin=_mean_p95(lin[1]),
+        angle_lin=_mean_p95(lin[2]), share=ranked,
+        one_at_a_time=one_at_a_time(plan_input, far_end_mm),
+        residual_origin_samples=origin, residual_far_samples=far_end,
+        failed_samples=samples - kept)
 
 
 def _twist(pose: Array) -> Array:

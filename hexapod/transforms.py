@@ -1,4 +1,4 @@
-"""Rigid transforms as 4x4 homogeneous matrices (maths core: numpy and scipy only).
+"""Rigid transforms as 4x4 homogeneous matrices (maths core: numpy only).
 
 Conventions (see ``docs/conventions.md``):
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial.transform import Rotation
 
 from hexapod.errors import InputError
 
@@ -30,8 +29,67 @@ _SMALL_ANGLE = 1e-4
 _SERIES_ANGLE = 1e-2
 
 
+#: Poses per chunk when validating large batches (the work arrays stay in cache).
+CHECK_CHUNK = 4096
+
+
+def rigid_rows_ok(rows: Array, tolerance: float = 1e-6) -> bool:
+    """Fast sufficient test that poses given as 16 rows ``(16, n)`` are rigid transforms.
+
+    Row ``4 i + j`` holds entry ``(i, j)`` of every pose. True when the translation is finite,
+    the bottom row is ``[0, 0, 0, 1]``, the first two rotation rows are orthonormal and the
+    third is their cross product, each within ``tolerance / 8`` (which implies
+    :func:`check_transform`'s own test at ``tolerance``: its worst Gram entry is then at most
+    about ``5.5 tolerance / 8``, and the determinant is positive). False means "look closer": run
+    :func:`check_transform` for the verdict and its message. NaN anywhere gives False.
+    """
+    if not np.isfinite(float(np.sum(rows[3]) + np.sum(rows[7]) + np.sum(rows[11]))):
+        return False
+    a = (rows[0], rows[1], rows[2])
+    b = (rows[4], rows[5], rows[6])
+    eighth = tolerance / 8.0
+    for row in (rows[12], rows[13], rows[14], rows[15] - 1.0):
+        if not float(np.max(np.abs(row))) <= tolerance:  # written so that NaN fails
+            return False
+    with np.errstate(invalid="ignore", over="ignore"):
+        checks = ((a[0] * a[0] + a[1] * a[1] + a[2] * a[2], 1.0),
+                        (b[0] * b[0] + b[1] * b[1] + b[2] * b[2], 1.0),
+                        (a[0] * b[0] + a[1] * b[1] + a[2] * b[2], 0.0),
+                        (a[1] * b[2] - a[2] * b[1] - rows[8], 0.0),
+                        (a[2] * b[0] - a[0] * b[2] - rows[9], 0.0),
+                   (a[0] * b[1] - a[1] * b[0] - rows[10], 0.0))
+    for dot, target in checks:
+        dot -= target
+        if not float(np.max(np.abs(dot))) <= eighth:
+            return False
+    return True
+
+
+def _check_exact(flat: Array, name: str, tolerance: float) -> None:
+    """The full test (Gram matrix and determinant sign) of poses ``(n, 16)``; raises."""
+    if not np.isfinite(flat).all():
+        raise InputError(f"{name} contains NaN or infinite values")
+    if (np.abs(flat[:, 12:15]).max(initial=0.0) > tolerance
+            or np.abs(flat[:, 15] - 1.0).max(initial=0.0) > tolerance):
+        raise InputError(f"{name}: bottom row must be [0, 0, 0, 1]")
+    rows = (flat[:, 0:3], flat[:, 4:7], flat[:, 8:11])
+    worst = 0.0
+    for i in range(3):
+        for j in range(i, 3):
+            dot = np.einsum("ni,ni->n", rows[i], rows[j])
+            worst = max(worst, float(np.abs(dot - (1.0 if i == j else 0.0)).max(initial=0.0)))
+    if worst > tolerance:
+        raise InputError(f"{name}: rotation block is not orthonormal (error {worst:.3g})")
+    det = np.einsum("ni,ni->n", rows[0], np.cross(rows[1], rows[2]))
+    if det.size and float(det.min()) < 0:
+        raise InputError(f"{name}: rotation block has determinant -1 (a reflection)")
+
+
 def check_transform(pose: ArrayLike, name: str = "pose", tolerance: float = 1e-6) -> Array:
     """Validate one pose or a batch of poses and return it as a float array.
+
+    Large batches are checked :data:`CHECK_CHUNK` poses at a time with :func:`rigid_rows_ok`;
+    only a chunk that fails that quick test is examined in full.
 
     Parameters
     ----------
@@ -56,22 +114,16 @@ def check_transform(pose: ArrayLike, name: str = "pose", tolerance: float = 1e-6
     if arr.ndim < 2 or arr.shape[-2:] != (4, 4):
         raise InputError(f"{name} must have shape (..., 4, 4), got {arr.shape}")
     flat = arr.reshape(-1, 16)
-    if not np.isfinite(flat).all():
-        raise InputError(f"{name} contains NaN or infinite values")
-    if (np.abs(flat[:, 12:15]).max(initial=0.0) > tolerance
-            or np.abs(flat[:, 15] - 1.0).max(initial=0.0) > tolerance):
-        raise InputError(f"{name}: bottom row must be [0, 0, 0, 1]")
-    rows = (flat[:, 0:3], flat[:, 4:7], flat[:, 8:11])
-    worst = 0.0
-    for i in range(3):
-        for j in range(i, 3):
-            dot = np.einsum("ni,ni->n", rows[i], rows[j])
-            worst = max(worst, float(np.abs(dot - (1.0 if i == j else 0.0)).max(initial=0.0)))
-    if worst > tolerance:
-        raise InputError(f"{name}: rotation block is not orthonormal (error {worst:.3g})")
-    det = np.einsum("ni,ni->n", rows[0], np.cross(rows[1], rows[2]))
-    if det.size and float(det.min()) < 0:
-        raise InputError(f"{name}: rotation block has determinant -1 (a reflection)")
+    if flat.shape[0] < 64:
+        _check_exact(flat, name, tolerance)
+        return arr
+    rows = np.empty((16, min(CHECK_CHUNK, flat.shape[0])))
+    for s in range(0, flat.shape[0], CHECK_CHUNK):
+        block = flat[s:s + CHECK_CHUNK]
+        r = rows[:, :block.shape[0]]
+        np.copyto(r, block.T)
+        if not rigid_rows_ok(r, tolerance):
+            _check_exact(block, name, tolerance)
     return arr
 
 
@@ -126,21 +178,67 @@ def _log_coefficient(angle: Array, a: Array, b: Array) -> Array:
                     exact)
 
 
+def _rodrigues(phi: Array, a: Array, b: Array) -> Array:
+    """``I + a [phi]x + b [phi]x^2`` written out entrywise, shape ``(..., 3, 3)``
+    (``[phi]x^2 = phi phi.T - |phi|^2 I``; no batched matrix products)."""
+    x, y, z = phi[..., 0], phi[..., 1], phi[..., 2]
+    out = b[..., None, None] * phi[..., :, None] * phi[..., None, :]
+    diag = 1.0 - b * (x * x + y * y + z * z)
+    out[..., 0, 0] += diag
+    out[..., 1, 1] += diag
+    out[..., 2, 2] += diag
+    out[..., 0, 1] -= a * z
+    out[..., 1, 0] += a * z
+    out[..., 0, 2] += a * y
+    out[..., 2, 0] -= a * y
+    out[..., 1, 2] -= a * x
+    out[..., 2, 1] += a * x
+    return out
+
+
 def rotation_from_rotvec(rotvec: ArrayLike) -> Array:
     """Rotation matrices ``(..., 3, 3)`` from rotation vectors ``(..., 3)`` (rad), Rodrigues."""
     phi = np.asarray(rotvec, dtype=float)
     angle = np.linalg.norm(phi, axis=-1)
     a, b, _ = _series_coefficients(angle)
-    k = skew(phi)
-    return np.eye(3) + a[..., None, None] * k + b[..., None, None] * (k @ k)
+    return _rodrigues(phi, np.asarray(a), np.asarray(b))
 
 
 def rotvec_from_rotation(rotation: ArrayLike) -> Array:
-    """Rotation vectors ``(..., 3)`` (rad, angle in [0, pi]) from matrices ``(..., 3, 3)``."""
+    """Rotation vectors ``(..., 3)`` (rad, angle in [0, pi]) from matrices ``(..., 3, 3)``.
+
+    The angle is ``atan2(|a|, (tr R - 1) / 2)`` with ``a`` the axial vector of the
+    antisymmetric part (``a = sin(angle) * axis``), accurate at every angle. Below 3 pi / 4
+    the vector is ``a * angle / sin(angle)`` (a series near 0); above it the axis comes from
+    the symmetric part ``(R + R.T) / 2 - cos(angle) I = (1 - cos(angle)) axis axis.T``, read
+    from its largest diagonal entry's column, with the sign of ``a`` (exactly at pi either
+    sign is the same rotation).
+    """
     rot = np.asarray(rotation, dtype=float)
-    flat = rot.reshape(-1, 3, 3)
-    rv = Rotation.from_matrix(flat).as_rotvec()
-    return np.asarray(rv, dtype=float).reshape(*rot.shape[:-2], 3)
+    if rot.ndim < 2 or rot.shape[-2:] != (3, 3):
+        raise InputError(f"rotation must have shape (..., 3, 3), got {rot.shape}")
+    axial = 0.5 * np.stack([rot[..., 2, 1] - rot[..., 1, 2], rot[..., 0, 2] - rot[..., 2, 0],
+                            rot[..., 1, 0] - rot[..., 0, 1]], axis=-1)
+    sin = np.linalg.norm(axial, axis=-1)
+    cos = np.clip(0.5 * (np.trace(rot, axis1=-2, axis2=-1) - 1.0), -1.0, 1.0)
+    angle = np.arctan2(sin, cos)
+    small = angle < _SMALL_ANGLE
+    ratio = np.where(small, 1.0 + angle * angle / 6.0,
+                     angle / np.where(small, 1.0, np.maximum(sin, 1e-300)))
+    out = axial * ratio[..., None]
+    wide = cos < -0.7071067811865476
+    if np.any(wide):
+        sym = 0.5 * (rot[wide] + np.swapaxes(rot[wide], -1, -2))
+        c = cos[wide]
+        diag = np.diagonal(sym, axis1=-2, axis2=-1) - c[:, None]
+        k = np.argmax(diag, axis=-1)
+        col = np.take_along_axis(sym, k[:, None, None], axis=-1)[..., 0]
+        col[np.arange(k.size), k] -= c
+        axis = col / np.linalg.norm(col, axis=-1, keepdims=True)
+        flip = np.einsum("ni,ni->n", axis, axial[wide]) < 0
+        axis[flip] *= -1.0
+        out[wide] = axis * angle[wide][:, None]
+    return np.asarray(out, dtype=float)
 
 
 def rotation_about_axis(axis: ArrayLike, angle: ArrayLike) -> Array:
@@ -242,10 +340,10 @@ def exp(rho: ArrayLike, phi: ArrayLike) -> Array:
     rho_a = np.asarray(rho, dtype=float)
     phi_a = np.asarray(phi, dtype=float)
     angle = np.linalg.norm(phi_a, axis=-1)
-    _, b, c = _series_coefficients(angle)
-    k = skew(phi_a)
-    v = np.eye(3) + b[..., None, None] * k + c[..., None, None] * (k @ k)
-    return from_rotation_translation(rotation_from_rotvec(phi_a), (v @ rho_a[..., None])[..., 0])
+    a, b, c = _series_coefficients(angle)
+    v = _rodrigues(phi_a, np.asarray(b), np.asarray(c))
+    return from_rotation_translation(_rodrigues(phi_a, np.asarray(a), np.asarray(b)),
+                                     (v @ rho_a[..., None])[..., 0])
 
 
 def power(pose: ArrayLike, fraction: ArrayLike) -> Array:

@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hexapod import _fk_kernel as fk
+from hexapod import _fk_single as single
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
 from hexapod.errors import ConvergenceError, InputError, SingularFrameError
@@ -164,3 +166,209 @@ def test_bad_joints_and_poses(frame: FrameGeometry) -> None:
         kin.strut_lengths(frame.reference_joints, frame.moving_joints, np.diag([2, 1, 1, 1.0]))
     with pytest.raises(InputError, match="shape"):
         kin.strut_lengths(frame.reference_joints, frame.moving_joints, np.eye(3), check=False)
+
+
+SHAPES = [(), (1,), (3, 1, 2), (23,)]  # 23: not a multiple of the test chunk sizes
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_chunked_ik_equals_unchunked_and_loop(frame: FrameGeometry, rng: np.random.Generator,
+                                              shape: tuple[int, ...]) -> None:
+    poses = random_poses(rng, shape)
+    ref, mov = frame.reference_joints, frame.moving_joints
+    whole = kin._lengths_unchecked(ref, mov, poses, chunk=10**6)
+    for chunk, check in ((1, True), (4, False), (7, True)):
+        np.testing.assert_allclose(kin._lengths_unchecked(ref, mov, poses, chunk=chunk,
+                                                          check=check), whole, atol=1e-12)
+    loop = [[np.linalg.norm(p[:3, :3] @ m + p[:3, 3] - b) for b, m in zip(ref, mov, strict=True)]
+            for p in poses.reshape(-1, 4, 4)]
+    np.testing.assert_allclose(whole.reshape(-1, 6), loop, atol=1e-12)
+    assert whole.shape == (*shape, 6)
+
+
+def test_ik_with_out_of_plane_joints(rng: np.random.Generator) -> None:
+    ref = rng.normal(size=(6, 3)) * 80
+    mov = rng.normal(size=(6, 3)) * 80  # z != 0: the kernel must not skip the z products
+    poses = random_poses(rng, (9,))
+    loop = [[np.linalg.norm(p[:3, :3] @ m + p[:3, 3] - b) for b, m in zip(ref, mov, strict=True)]
+            for p in poses]
+    np.testing.assert_allclose(kin.strut_lengths(ref, mov, poses), loop, atol=1e-12)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.diag([1.0, 1.0, -1.0, 1.0]), "reflection"),
+    (np.diag([1.0, 1.0 + 1e-5, 1.0, 1.0]), "orthonormal"),
+    (np.vstack([np.eye(4)[:3], [0, 0, 1e-3, 1]]), "bottom row"),
+])
+@pytest.mark.parametrize("where", [0, 4100, 9999])
+def test_checked_ik_finds_one_bad_pose_in_any_chunk(frame: FrameGeometry, bad: np.ndarray,
+                                                     match: str, where: int) -> None:
+    poses = np.broadcast_to(frame.neutral_pose(150.0), (10000, 4, 4)).copy()
+    poses[where] = bad @ frame.neutral_pose(150.0) if match != "bottom row" else bad
+    with pytest.raises(InputError, match=match):
+        kin.strut_lengths(frame.reference_joints, frame.moving_joints, poses)
+    with pytest.raises(InputError, match=match):
+        tf.check_transform(poses)
+    kin.strut_lengths(frame.reference_joints, frame.moving_joints, poses, check=False)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+@pytest.mark.parametrize("entry", [(0, 0), (2, 3)])
+def test_checked_ik_rejects_non_finite(frame: FrameGeometry, value: float,
+                                       entry: tuple[int, int]) -> None:
+    poses = np.broadcast_to(frame.neutral_pose(150.0), (5000, 4, 4)).copy()
+    poses[4321][entry] = value
+    with pytest.raises(InputError, match="NaN or infinite"):
+        kin.strut_lengths(frame.reference_joints, frame.moving_joints, poses)
+
+
+def test_rigid_rows_quick_test_is_sufficient(rng: np.random.Generator) -> None:
+    poses = random_poses(rng, (300,), angle_deg=60.0)
+    assert tf.rigid_rows_ok(poses.reshape(-1, 16).T.copy())
+    # a deviation the full test tolerates but the quick one does not: "look closer" only
+    poses[7, 0, 0] += 5e-7
+    assert not tf.rigid_rows_ok(poses.reshape(-1, 16).T.copy())
+    tf.check_transform(poses)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_chunked_fk_equals_unchunked_and_loop(frame: FrameGeometry, rng: np.random.Generator,
+                                              shape: tuple[int, ...]) -> None:
+    ref, mov = frame.reference_joints, frame.moving_joints
+    poses = random_poses(rng, shape, angle_deg=6.0)
+    lengths = ik(frame, poses)
+    whole, _ = fk._forward(ref, mov, lengths, None, 1e-10, 60, -1.0, None, chunk=10**6)
+    for chunk in (1, 4, 5):
+        part, _ = fk._forward(ref, mov, lengths, None, 1e-10, 60, -1.0, None, chunk=chunk)
+        np.testing.assert_allclose(part.poses, whole.poses, atol=1e-12)
+        np.testing.assert_array_equal(part.converged, whole.converged)
+    assert whole.poses.shape == (*shape, 4, 4) and whole.converged.shape == shape
+    flat = lengths.reshape(-1, 6)
+    for i, pose in enumerate(whole.poses.reshape(-1, 4, 4)):
+        np.testing.assert_allclose(pose, kin.solve_pose(ref, mov, flat[i]), atol=1e-12)
+    np.testing.assert_allclose(whole.poses, poses, atol=1e-9)
+    assert whole.converged.all() and whole.same_branch.all() and not whole.singular.any()
+    assert float(np.max(whole.residual_mm, initial=0.0)) < 1e-10
+
+
+def test_fk_reports_a_failing_pose_and_solves_the_others(frame: FrameGeometry,
+                                                          rng: np.random.Generator) -> None:
+    ref, mov = frame.reference_joints, frame.moving_joints
+    poses = random_poses(rng, (4, 5))
+    lengths = ik(frame, poses)
+    lengths[2, 3] = [20, 400, 20, 400, 20, 400.0]  # no assembly has these
+    result = kin.solve_pose_status(ref, mov, lengths)
+    expected = np.ones((4, 5), dtype=bool)
+    expected[2, 3] = False
+    np.testing.assert_array_equal(result.converged, expected)
+    assert result.residual_mm[2, 3] > 1.0
+    np.testing.assert_allclose(result.poses[expected], poses[expected], atol=1e-9)
+    assert not result.poses.flags.writeable and not result.converged.flags.writeable
+    with pytest.raises(ConvergenceError, match=r"1 of 20 .*index \(2, 3\)"):
+        kin.solve_pose(ref, mov, lengths)
+
+
+def test_fk_branch_flag_follows_the_guess(frame: FrameGeometry) -> None:
+    ref, mov = frame.reference_joints, frame.moving_joints
+    lengths = ik(frame, frame.neutral_pose(150.0))
+    mirror = kin.solve_pose_status(ref, mov, lengths, guess=tf.from_translation([0, 0, 140.0]))
+    assert mirror.poses[2, 3] == pytest.approx(150.0) and mirror.same_branch
+
+
+def _beyond_singularity(frame: FrameGeometry, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """A reachable pose whose det J has the other sign than the neutral pose's, and a pose
+    ``offset`` steps before the sign change on the screw from the neutral pose to it."""
+    ref, mov = frame.reference_joints, frame.moving_joints
+    neutral = frame.neutral_pose(150.0)
+    sign0 = np.sign(np.linalg.det(kin.jacobian(ref, mov, neutral)))
+    poses = random_poses(np.random.default_rng(7), (4000,), angle_deg=25.0)
+    others = poses[np.sign(np.linalg.det(kin.jacobian(ref, mov, poses))) != sign0]
+    other = others[17]
+    path = tf.power(other @ tf.invert(neutral), np.linspace(0, 1, 2001)) @ neutral
+    dets = np.sign(np.linalg.det(kin.jacobian(ref, mov, path)))
+    return other, path[np.flatnonzero(dets != sign0)[0] - offset]
+
+
+def test_fk_stays_on_the_guess_side_of_a_singularity(frame: FrameGeometry) -> None:
+    ref, mov = frame.reference_joints, frame.moving_joints
+    other, guess = _beyond_singularity(frame, 20)
+    result = kin.solve_pose_status(ref, mov, ik(frame, other), guess=guess)
+    assert result.converged and result.same_branch
+    assert not np.allclose(result.poses, other, atol=1e-3)  # another assembly, on its side
+    np.testing.assert_allclose(ik(frame, result.poses), ik(frame, other), atol=1e-9)
+    signs = np.sign(np.linalg.det(kin.jacobian(ref, mov, np.stack([guess, result.poses]))))
+    assert signs[0] == signs[1]
+
+
+def test_fk_branch_flag_catches_a_crossed_singularity(frame: FrameGeometry,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # without the step caps, Newton from this guess jumps across the singular configuration
+    monkeypatch.setattr(fk, "MAX_STEP_MM", 1e9)
+    monkeypatch.setattr(fk, "MAX_STEP_RAD", 1e9)
+    ref, mov = frame.reference_joints, frame.moving_joints
+    other, guess = _beyond_singularity(frame, 20)
+    result = kin.solve_pose_status(ref, mov, ik(frame, np.stack([other, guess])),
+                                   guess=np.stack([guess, guess]))
+    np.testing.assert_allclose(result.poses[0], other, atol=1e-9)
+    np.testing.assert_array_equal(result.same_branch, [False, True])
+    assert result.converged.all()
+
+
+def test_batched_solve_falls_back_to_pivoting_per_system(rng: np.random.Generator) -> None:
+    mats = rng.normal(size=(5, 6, 6))
+    mats[1, 0, 0] = 0.0  # the fixed order meets a zero pivot: solved again with pivoting
+    mats[2, 0, 0] = 1e-14  # growth without pivoting
+    mats[3, :, 0] = 0.0  # singular
+    rhs = rng.normal(size=(5, 6, 2))
+    aug = np.concatenate([mats, rhs], axis=2).transpose(1, 2, 0).copy()
+    x, det = fk._solve_batch(aug)
+    ok = [0, 1, 2, 4]
+    np.testing.assert_allclose(x.transpose(2, 0, 1)[ok], np.linalg.solve(mats[ok], rhs[ok]),
+                               atol=1e-10)
+    np.testing.assert_allclose(det[ok], np.linalg.det(mats[ok]), rtol=1e-9)
+    assert np.isnan(x[..., 3]).all()
+
+
+@pytest.mark.parametrize("scale", [1e-9, 0.05, 0.1, 0.14, 0.5, 3.0])
+def test_rotation_steps_match_rodrigues(rng: np.random.Generator, scale: float) -> None:
+    omega = rng.normal(size=(3, 7))
+    omega *= scale / np.linalg.norm(omega, axis=0)
+    expected = tf.rotation_from_rotvec(omega.T)
+    np.testing.assert_allclose(fk._rotation_step(omega).transpose(2, 0, 1), expected,
+                               atol=2e-16)
+    for i in range(7):
+        np.testing.assert_allclose(single.rotation_single(*omega[:, i]), expected[i], atol=2e-16)
+
+
+def test_single_pose_kernel_reports_failure(frame: FrameGeometry) -> None:
+    ref, mov = frame.reference_joints, frame.moving_joints
+    result = kin.solve_pose_status(ref, mov, [20, 400, 20, 400, 20, 400.0])
+    assert result.poses.shape == (4, 4) and not result.converged
+    assert result.residual_mm > 1.0
+    near_flat = kin.solve_pose_status(ref, mov, ik(frame, frame.neutral_pose(1e-4)),
+                                      guess=frame.neutral_pose(1e-4))
+    assert not near_flat.converged or near_flat.residual_mm < 1e-10
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_unconverged_residual_belongs_to_the_returned_pose(frame: FrameGeometry,
+                                                           count: int) -> None:
+    ref, mov = frame.reference_joints, frame.moving_joints
+    lengths = np.broadcast_to(ik(frame, random_poses(np.random.default_rng(9), ())), (count, 6))
+    result = kin.solve_pose_status(ref, mov, lengths, max_iterations=2)  # too few steps
+    assert not result.converged.any()
+    achieved = ik(frame, result.poses)
+    np.testing.assert_allclose(result.residual_mm, np.max(np.abs(achieved - lengths), axis=-1),
+                               rtol=1e-9)
+
+
+def test_condition_guard_names_the_first_bad_index(frame: FrameGeometry) -> None:
+    ref, mov = frame.reference_joints, frame.moving_joints
+    poses = np.stack([frame.neutral_pose(150.0), frame.neutral_pose(150.0),
+                      frame.neutral_pose(0.2)])  # nearly flat: condition number about 370
+    lengths = ik(frame, poses)
+    guess = np.stack([frame.neutral_pose(150.0)] * 2 + [frame.neutral_pose(0.2)])
+    with pytest.raises(SingularFrameError, match=r"1 pose.*index \(2,\)"):
+        kin.solve_pose(ref, mov, lengths, guess=guess, max_condition=100.0)
+    solved = kin.solve_pose(ref, mov, lengths, guess=guess, max_condition=None)
+    np.testing.assert_allclose(solved, poses, atol=1e-9)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -138,3 +141,105 @@ def test_log_exp_round_trip_across_the_series_switches(angle: float) -> None:
     mid = (s[1:] + s[:-1]) / 2
     rots = tf.rotation_from_rotvec(phi * mid[:, None])
     np.testing.assert_allclose(np.mean(rots @ rho, axis=0), [0.0, 2.0, 2.0], atol=1e-6)
+
+
+def _twists(rng: np.random.Generator, shape: tuple[int, ...], angle: np.ndarray | float
+            ) -> tuple[np.ndarray, np.ndarray]:
+    axis = rng.normal(size=(*shape, 3))
+    axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+    return rng.normal(size=(*shape, 3)) * 40.0, axis * np.asarray(angle)[..., None]
+
+
+@pytest.mark.parametrize("angle", ["random", 1e-12, 1e-7, 1e-4, 2.5, np.pi - 1e-3,
+                                   np.pi - 1e-7])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_log_of_exp_is_identity(shape: tuple[int, ...], angle: str | float) -> None:
+    rng = np.random.default_rng(11)
+    size = rng.uniform(0.0, np.pi - 1e-3, size=shape) if angle == "random" else angle
+    rho, phi = _twists(rng, shape, size)
+    back_rho, back_phi = tf.log(tf.exp(rho, phi))
+    assert back_phi.shape == (*shape, 3) and back_rho.shape == (*shape, 3)
+    np.testing.assert_allclose(back_phi, phi, atol=1e-12)
+    # near pi the translation part is amplified by the angle's conditioning
+    atol = 1e-9 if angle != np.pi - 1e-7 else 1e-4
+    np.testing.assert_allclose(back_rho, rho, atol=atol)
+
+
+def test_rotvec_at_pi_is_a_valid_log() -> None:
+    rng = np.random.default_rng(12)
+    axis = rng.normal(size=(50, 3))
+    axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+    rot = tf.rotation_from_rotvec(axis * np.pi)
+    back = tf.rotvec_from_rotation(rot)
+    np.testing.assert_allclose(np.linalg.norm(back, axis=-1), np.pi, atol=1e-12)
+    np.testing.assert_allclose(np.abs(np.sum(back * axis, axis=-1)), np.pi, atol=1e-12)
+    np.testing.assert_allclose(tf.rotation_from_rotvec(back), rot, atol=1e-12)
+
+
+def test_rotvec_matches_scipy_at_every_angle() -> None:
+    rng = np.random.default_rng(13)
+    axis = rng.normal(size=(2000, 3))
+    axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+    rv = axis * rng.uniform(0.0, np.pi - 1e-6, size=(2000, 1))
+    rot = Rotation.from_rotvec(rv).as_matrix()
+    np.testing.assert_allclose(tf.rotvec_from_rotation(rot), rv, atol=1e-12)
+
+
+def test_rotvec_rejects_wrong_shape() -> None:
+    with pytest.raises(InputError, match="shape"):
+        tf.rotvec_from_rotation(np.eye(4)[:3])
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_invert_twice_is_identity(shape: tuple[int, ...]) -> None:
+    pose = _random(np.random.default_rng(14), shape)
+    np.testing.assert_allclose(tf.invert(tf.invert(pose)), pose, atol=1e-12)
+    assert tf.invert(pose).shape == pose.shape
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_apply_after_compose(shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(15)
+    a, b = _random(rng, shape), _random(rng, shape)
+    points = rng.normal(size=(*shape, 3)) * 100
+    np.testing.assert_allclose(tf.apply(a @ b, points), tf.apply(a, tf.apply(b, points)),
+                               atol=1e-10)
+    homogeneous = np.concatenate([points, np.ones((*shape, 1))], axis=-1)
+    np.testing.assert_allclose(tf.apply(a, points), (a @ homogeneous[..., None])[..., :3, 0],
+                               atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_power_and_path_length_batch_shapes(shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(16)
+    pose = _random(rng, shape, 0.5)
+    fraction = rng.uniform(0, 1, size=shape)
+    points = rng.normal(size=(*shape, 3)) * 50
+    powered = tf.power(pose, fraction)
+    lengths = tf.point_path_length(pose, points)
+    assert powered.shape == (*shape, 4, 4) and lengths.shape == shape
+    flat_pose, flat_s, flat_p = pose.reshape(-1, 4, 4), fraction.reshape(-1), points.reshape(-1, 3)
+    for i in range(flat_s.size):  # the plain loop is the oracle
+        np.testing.assert_allclose(powered.reshape(-1, 4, 4)[i],
+                                   tf.power(flat_pose[i], flat_s[i]), atol=1e-13)
+        assert lengths.reshape(-1)[i] == tf.point_path_length(flat_pose[i], flat_p[i])
+    # one fraction for the whole batch broadcasts
+    assert tf.power(pose, 0.5).shape == (*shape, 4, 4)
+
+
+def test_transforms_import_without_scipy() -> None:
+    code = "import hexapod.transforms, sys; assert 'scipy' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_quick_rigid_test_never_accepts_what_the_full_test_rejects() -> None:
+    rng = np.random.default_rng(17)
+    base = _random(rng, (4000,))
+    noisy = base.copy()
+    noisy[:, :3, :3] += rng.normal(size=(4000, 3, 3)) * 10.0 ** rng.uniform(-9, -5, (4000, 1, 1))
+    for pose in noisy[:400]:
+        rows = pose.reshape(16, 1).copy()
+        if tf.rigid_rows_ok(rows):
+            tf.check_transform(pose)  # must not raise
+    with pytest.raises(InputError, match="orthonormal"):
+        tf.check_transform(noisy)

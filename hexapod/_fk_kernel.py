@@ -1,0 +1,417 @@
+"""Forward-kinematics kernel: batched Newton on structs of arrays (maths core, private).
+
+Poses are held batch-last (rotation ``(3, 3, n)``, translation ``(3, n)``) so that every
+operation is one numpy call over a chunk; each 6x6 Newton step is solved by elimination
+vectorised over the chunk (:func:`_solve_batch`). Public entry points are in
+:mod:`hexapod.kinematics`; notation there.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from hexapod._fk_single import newton_single
+from hexapod.transforms import check_transform, from_translation
+
+Array = NDArray[np.float64]
+
+FK_CHUNK = 4096  #: poses per chunk of the forward-kinematics kernel
+_SCALAR_UP_TO = 2  #: batches this small run the per-pose kernel in Python floats
+MAX_STEP_MM, MAX_STEP_RAD = 10.0, 0.1  # Newton step caps: a far guess cannot jump branches
+
+
+@dataclass(frozen=True, eq=False)
+class FKResult:
+    """Forward kinematics with a status per pose (read-only arrays, batch shape ``(...)``).
+
+    Attributes
+    ----------
+    poses : ndarray, shape (..., 4, 4)
+        ``moving_in_reference`` reached; for a pose that did not converge, the last iterate.
+    converged : ndarray of bool, shape (...)
+        The length residual fell below the tolerance.
+    residual_mm : ndarray, shape (...)
+        Largest absolute length residual (mm) of the returned pose.
+    same_branch : ndarray of bool, shape (...)
+        The solution lies in the assembly branch of its guess: the Jacobian's determinant has
+        the sign it has at the guess (assembly branches are separated by singular
+        configurations, where it is zero, so Newton has not crossed one), and each strut
+        points to the same side of the reference ring's plane as at the guess (the moving
+        ring has not passed through the reference ring's plane). Two assemblies in one
+        region of equal sign cannot be told apart this way; the step caps make such a jump
+        unlikely.
+    singular : ndarray of bool, shape (...)
+        Newton met an exactly singular Jacobian (a pivot of zero or a non-finite step).
+    """
+
+    poses: Array
+    converged: NDArray[np.bool_]
+    residual_mm: Array
+    same_branch: NDArray[np.bool_]
+    singular: NDArray[np.bool_]
+
+    def __post_init__(self) -> None:
+        for name in ("poses", "converged", "residual_mm", "same_branch", "singular"):
+            arr = np.array(getattr(self, name), copy=True)
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+
+    @classmethod
+    def _adopt(cls, poses: Array, converged: NDArray[np.bool_], residual_mm: Array,
+               same_branch: NDArray[np.bool_], singular: NDArray[np.bool_]) -> FKResult:
+        """Wrap arrays that nothing else refers to, without copying them."""
+        result = object.__new__(cls)
+        for name, arr in (("poses", poses), ("converged", converged),
+                          ("residual_mm", residual_mm), ("same_branch", same_branch),
+                          ("singular", singular)):
+            arr.setflags(write=False)
+            object.__setattr__(result, name, arr)
+        return result
+
+
+_MAX_MULTIPLIER = 16.0  # elimination multipliers above this: solved again, with pivoting
+_LAPACK_BELOW = 8  # batches of at most this many systems go to LAPACK directly
+
+
+class _Workspace:
+    """Work arrays for chunks of up to ``size`` poses, reused by every Newton iteration
+    (fresh multi-megabyte temporaries cost page faults on every allocation)."""
+
+    def __init__(self, size: int, extra: int = 6) -> None:
+        self.size = size
+        self.aug = np.empty((6, 6 + extra, size))
+        self.original = np.empty((6, 6 + extra, size))
+        self.lever = np.empty((3, 6, size))
+        self.vec = np.empty((3, 6, size))
+        self.unit = np.empty((3, 6, size))
+        self.length = np.empty((6, size))
+        self.six = np.empty((6, size))
+        self.row = np.empty((6 + extra, size))
+        self.factor = np.empty((5, size))
+
+    def get(self, name: str, m: int, columns: int | None = None) -> Array:
+        """View of work array ``name`` for ``m`` poses (and ``columns`` of ``aug``)."""
+        arr: Array = getattr(self, name)
+        if columns is not None:
+            arr = arr[:, :columns]
+        return arr[..., :m]
+
+
+def _solve_batch(aug: Array, work: _Workspace | None = None) -> tuple[Array, Array]:
+    """Solve ``A x = y`` for a batch stored last: ``aug`` (6, 6 + k, n) holds ``[A | y]``.
+
+    Gaussian elimination vectorised over the batch in the given row order (callers order
+    the rows as partial pivoting would at a typical pose, see :func:`_pivot_order`). A
+    system that needs a multiplier larger than :data:`_MAX_MULTIPLIER` in that order (so
+    that rounding errors could grow; partial pivoting keeps them at most 1), or has no
+    finite answer, is solved again by itself with LAPACK's partial pivoting; so each
+    system's answer depends on that system alone. Destroys ``aug``. Returns ``x`` of shape
+    (6, k, n) (NaN for a singular system) and ``det A`` (n,) up to the sign of the callers'
+    fixed row order.
+    """
+    n, cols = aug.shape[-1], aug.shape[1]
+    if n <= _LAPACK_BELOW:  # a few systems: per-system LAPACK costs fewer numpy calls
+        x = _solve_lapack(aug)
+        return x, np.asarray(np.linalg.det(aug[:, :6].transpose(2, 0, 1)), dtype=float)
+    if work is None or work.size < n or work.row.shape[0] < cols:
+        work = _Workspace(n, cols - 6)
+    original = work.get("original", n, cols)
+    np.copyto(original, aug)
+    factor, row = work.get("factor", n), work.get("row", n)
+    largest = np.zeros(n)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for k in range(5):
+            f = factor[:5 - k]
+            np.divide(aug[k + 1:, k], aug[k, k], out=f)
+            np.maximum(largest, np.max(np.abs(f), axis=0), out=largest)
+            pivot_row, tmp = aug[k, k + 1:], row[:cols - k - 1]
+            for r in range(k + 1, 6):
+                np.multiply(pivot_row, f[r - k - 1], out=tmp)
+                aug[r, k + 1:] -= tmp
+        det = aug[0, 0] * aug[1, 1] * aug[2, 2] * aug[3, 3] * aug[4, 4] * aug[5, 5]
+        x = np.empty((6, cols - 6, n))
+        for k in range(5, -1, -1):
+            acc = x[k]
+            np.copyto(acc, aug[k, 6:])
+            for j in range(k + 1, 6):
+                acc -= aug[k, j] * x[j]
+            acc /= aug[k, k]
+    weak = ~(largest <= _MAX_MULTIPLIER) | ~np.isfinite(det)
+    if weak.any():
+        x[..., weak] = _solve_lapack(original[..., weak])
+        det[weak] = np.linalg.det(original[:, :6, weak].transpose(2, 0, 1))
+    return x, det
+
+
+def _solve_lapack(aug: Array) -> Array:
+    """Partial-pivoting solve of each system of ``aug`` (6, 6 + k, m); NaN where singular."""
+    mats = np.ascontiguousarray(aug[:, :6].transpose(2, 0, 1))
+    rhs = np.ascontiguousarray(aug[:, 6:].transpose(2, 0, 1))
+    try:
+        return np.asarray(np.linalg.solve(mats, rhs).transpose(1, 2, 0))
+    except np.linalg.LinAlgError:
+        out = np.full((6, aug.shape[1] - 6, aug.shape[-1]), np.nan)
+        for i in range(aug.shape[-1]):
+            try:
+                out[..., i] = np.linalg.solve(mats[i], rhs[i])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+_PIVOT_ORDERS: dict[bytes, NDArray[np.intp]] = {}
+
+
+def _pivot_order(ref: Array, mov: Array, moving_side: float) -> NDArray[np.intp]:
+    """Strut order that is the partial-pivoting row order of the Jacobian at the neutral
+    pose of mean height (the order :func:`_solve_batch` assumes); cached per frame."""
+    key = ref.tobytes() + mov.tobytes() + np.float64(moving_side).tobytes()
+    if key not in _PIVOT_ORDERS:
+        if len(_PIVOT_ORDERS) > 64:
+            _PIVOT_ORDERS.clear()
+        _PIVOT_ORDERS[key] = _pivot_order_uncached(ref, mov, moving_side)
+    return _PIVOT_ORDERS[key]
+
+
+def _pivot_order_uncached(ref: Array, mov: Array, moving_side: float) -> NDArray[np.intp]:
+    # the neutral pose whose struts rise at about 45 degrees, mid-way between flat and upright
+    horiz = np.sum((mov[:, :2] - ref[:, :2]) ** 2, axis=1)
+    height = max(float(np.sqrt(np.mean(horiz))), 1.0)
+    rot = np.eye(3)[:, :, None]
+    trans = np.array([[0.0], [0.0], [moving_side * height]])
+    mat = _jacobian_soa(*_struts_soa(ref.T, mov.T, rot, trans), 0)[..., 0]
+    order = np.arange(6)
+    for k in range(6):
+        p = k + int(np.argmax(np.abs(mat[k:, k])))
+        mat[[k, p]] = mat[[p, k]]
+        order[[k, p]] = order[[p, k]]
+        if k < 5 and mat[k, k] != 0:
+            mat[k + 1:] -= np.outer(mat[k + 1:, k] / mat[k, k], mat[k])
+    return order
+
+
+def _struts_soa(ref_t: Array, mov_t: Array, rot: Array, trans: Array,
+                work: _Workspace | None = None) -> tuple[Array, Array, Array]:
+    """Struct-of-arrays strut geometry for poses ``rot`` (3, 3, n), ``trans`` (3, n).
+
+    Returns lever ``R p_i`` (3, 6, n), strut vector ``t + R p_i - b_i`` (3, 6, n) and length
+    (6, n), in ``work``'s arrays when given. ``ref_t``/``mov_t`` are the joints transposed,
+    (3, 6)."""
+    m = trans.shape[-1]
+    if work is None:
+        work = _Workspace(m, 0)
+    lever, vec, length = work.get("lever", m), work.get("vec", m), work.get("length", m)
+    np.multiply(rot[:, 0, None, :], mov_t[0, None, :, None], out=lever)
+    np.multiply(rot[:, 1, None, :], mov_t[1, None, :, None], out=vec)
+    lever += vec
+    if np.any(mov_t[2]):  # joints off the ring plane (catalogue joints lie in it)
+        np.multiply(rot[:, 2, None, :], mov_t[2, None, :, None], out=vec)
+        lever += vec
+    np.subtract(trans[:, None, :], ref_t[:, :, None], out=vec)
+    vec += lever
+    six = work.get("six", m)
+    np.multiply(vec[0], vec[0], out=length)
+    np.multiply(vec[1], vec[1], out=six)
+    length += six
+    np.multiply(vec[2], vec[2], out=six)
+    length += six
+    np.sqrt(length, out=length)
+    return lever, vec, length
+
+
+def _jacobian_soa(lever: Array, vec: Array, length: Array, extra: int,
+                  work: _Workspace | None = None) -> Array:
+    """Jacobian rows ``[u_i, (R p_i) x u_i]`` as an augmented array (6, 6 + extra, n), in
+    ``work``'s array when given (its last ``extra`` columns are left for the caller)."""
+    m = length.shape[-1]
+    if work is None or work.aug.shape[1] < 6 + extra:
+        work = _Workspace(m, extra)
+    aug, unit, six = work.get("aug", m, 6 + extra), work.get("unit", m), work.get("six", m)
+    np.divide(1.0, length, out=six)
+    np.multiply(vec, six, out=unit)
+    np.copyto(aug[:, 0:3], unit.transpose(1, 0, 2))
+    for col, (a, b) in zip((3, 4, 5), ((1, 2), (2, 0), (0, 1)), strict=True):
+        np.multiply(lever[a], unit[b], out=aug[:, col])
+        np.multiply(lever[b], unit[a], out=six)
+        aug[:, col] -= six
+    return aug
+
+
+def _rotation_step(omega: Array) -> Array:
+    """Rodrigues rotation matrices (3, 3, n) from rotation vectors (3, n). Up to 0.15 rad
+    (Newton's steps are capped at :data:`MAX_STEP_RAD`) ``sin x / x`` and
+    ``(1 - cos x) / x**2`` come from their series to ``x**8``, whose next terms are below
+    1e-16 there; larger angles use the trigonometric functions."""
+    x2 = omega[0] * omega[0] + omega[1] * omega[1] + omega[2] * omega[2]
+    if float(np.max(x2, initial=0.0)) <= 0.0225:
+        a = 1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0)))
+        b = 0.5 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0))))
+    else:
+        angle = np.sqrt(x2)
+        small = angle < 1e-4
+        safe = np.where(small, 1.0, angle)
+        a = np.where(small, 1.0 - x2 / 6.0, np.sin(safe) / safe)
+        b = np.where(small, 0.5 - x2 / 24.0, (1.0 - np.cos(safe)) / (safe * safe))
+    out = b * omega[:, None, :] * omega[None, :, :]
+    diag = 1.0 - b * x2
+    for i in range(3):
+        out[i, i] += diag
+    aw = a * omega
+    out[0, 1] -= aw[2]
+    out[1, 0] += aw[2]
+    out[0, 2] += aw[1]
+    out[2, 0] -= aw[1]
+    out[1, 2] -= aw[0]
+    out[2, 1] += aw[0]
+    return out
+
+
+def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: Array,
+                  tolerance: float, max_iterations: int, work: _Workspace | None = None
+                  ) -> tuple[Array, ...]:
+    """Newton on one chunk (struct of arrays, batch last); converged poses leave the active
+    set, so every pose follows the same iterates whatever else is in its chunk.
+
+    The branch signs of a pose (each strut's z component, and the sign of ``det J``) are
+    taken at its first and at its last evaluated iterate (``det J`` at the one before when
+    the whole chunk converges at once: that iteration then skips the Jacobian)."""
+    n = target.shape[-1]
+    out_rot, out_trans = rot.copy(), trans.copy()
+    residual = np.full(n, np.inf)
+    converged = np.zeros(n, dtype=bool)
+    singular = np.zeros(n, dtype=bool)
+    start_signs = np.zeros((7, n), dtype=bool)
+    end_signs = np.zeros((7, n), dtype=bool)
+    active = np.arange(n)
+    if work is None or work.size < n:
+        work = _Workspace(n, 6)
+    for iteration in range(max_iterations):
+        # while no pose has left, ``active`` is 0..n-1 and plain slices replace fancy indexing
+        where = slice(None) if active.size == n else active
+        lever, vec, length = _struts_soa(ref_t, mov_t, rot, trans, work)
+        err = work.get("aug", active.size, 7)[:, 6]
+        np.subtract(target, length, out=err)
+        worst = np.max(np.abs(err), axis=0)
+        residual[where] = worst
+        done = worst < tolerance
+        if iteration and done.all():
+            end_signs[:6, where] = vec[2] > 0
+            converged[where] = True
+            out_rot[..., where], out_trans[:, where] = rot, trans
+            active = active[:0]
+            break
+        signs = np.concatenate([vec[2] > 0, np.empty((1, active.size), dtype=bool)])
+        solved, det = _solve_batch(_jacobian_soa(lever, vec, length, 1, work), work)
+        step = solved[:, 0]
+        signs[6] = det > 0
+        if iteration == 0:
+            start_signs[:] = signs
+        end_signs[:, where] = signs
+        bad = ~np.isfinite(step.sum(axis=0)) & ~done
+        leave = done | bad
+        if leave.any():
+            singular[active[bad]] = True
+            converged[active[done]] = True
+            out_rot[..., active[leave]] = rot[..., leave]
+            out_trans[:, active[leave]] = trans[:, leave]
+            keep = ~leave
+            active, rot, trans, step = active[keep], rot[..., keep], trans[:, keep], step[:, keep]
+            target = target[:, keep]
+        if active.size == 0:
+            break
+        dt, dw = step[:3], step[3:]
+        norm_t = np.sqrt(np.sum(dt * dt, axis=0))
+        norm_w = np.sqrt(np.sum(dw * dw, axis=0))
+        scale = np.minimum(1.0, np.minimum(MAX_STEP_MM / np.maximum(norm_t, 1e-300),
+                                           MAX_STEP_RAD / np.maximum(norm_w, 1e-300)))
+        rot = np.einsum("ijn,jkn->ikn", _rotation_step(dw * scale), rot)
+        trans = trans + dt * scale
+    if active.size:  # not converged in max_iterations: the last iterate and its residual
+        out_rot[..., active] = rot
+        out_trans[:, active] = trans
+        length = _struts_soa(ref_t, mov_t, rot, trans, work)[2]
+        residual[active] = np.max(np.abs(target - length), axis=0)
+    same = np.all(end_signs == start_signs, axis=0)
+    return out_rot, out_trans, converged, residual, same, singular
+
+
+def _frobenius_condition(ref_t: Array, mov_t: Array, rot: Array, trans: Array,
+                         scale: float, work: _Workspace | None = None) -> Array:
+    """``|J_s|_F |J_s^-1|_F`` (rotational columns divided by ``scale``), batch last (n,)."""
+    lever, vec, length = _struts_soa(ref_t, mov_t, rot, trans, work)
+    aug = _jacobian_soa(lever, vec, length, 6, work)
+    aug[:, 3:6] /= scale
+    norm = np.sqrt(np.sum(aug[:, :6] ** 2, axis=(0, 1)))
+    aug[:, 6:] = np.eye(6)[:, :, None]
+    inverse = _solve_batch(aug, work)[0]
+    with np.errstate(invalid="ignore", over="ignore"):
+        cond = norm * np.sqrt(np.sum(inverse * inverse, axis=(0, 1)))
+    return np.where(np.isfinite(cond), cond, np.inf)
+
+
+def _default_start(lengths: Array, horiz: Array, moving_side: float) -> Array:
+    """The default guess of one pose (see :func:`default_guess`)."""
+    height = math.sqrt(max(float(np.mean(lengths**2 - horiz)), 1.0))
+    return from_translation([0.0, 0.0, moving_side * height])
+
+
+def _forward(ref: Array, mov: Array, lens: Array, guess: ArrayLike | None, tolerance: float,
+             max_iterations: int, moving_side: float, condition_scale: float | None,
+             chunk: int = FK_CHUNK) -> tuple[FKResult, Array | None]:
+    """Chunked forward kinematics; also the condition numbers if ``condition_scale``."""
+    batch = lens.shape[:-1]
+    flat = lens.reshape(-1, 6)
+    n = flat.shape[0]
+    guesses = None
+    if guess is not None:
+        guesses = np.broadcast_to(check_transform(guess, "guess"), (*batch, 4, 4))
+        guesses = guesses.reshape(-1, 4, 4)
+    horiz = np.sum((mov[:, :2] - ref[:, :2]) ** 2, axis=1)
+    order = _pivot_order(ref, mov, moving_side)
+    ref_t, mov_t = np.ascontiguousarray(ref[order].T), np.ascontiguousarray(mov[order].T)
+    poses = np.zeros((n, 4, 4))
+    poses[:, 3, 3] = 1.0
+    status = np.empty((4, n), dtype=float)
+    cond = np.empty(n) if condition_scale is not None else None
+    if n <= _SCALAR_UP_TO:
+        for i in range(n):
+            start = _default_start(flat[i], horiz, moving_side) if guesses is None else guesses[i]
+            poses[i], *state = newton_single(ref, mov, flat[i], start, tolerance, max_iterations,
+                                             MAX_STEP_MM, MAX_STEP_RAD)
+            status[:, i] = state
+        if cond is not None and condition_scale is not None:
+            cond[:] = _frobenius_condition(ref_t, mov_t, poses[:, :3, :3].transpose(1, 2, 0),
+                                           poses[:, :3, 3].T, condition_scale)
+        n = 0  # nothing left for the batched kernel
+    work = _Workspace(min(chunk, n), 6) if n else None
+    for s in range(0, n, chunk):
+        target = np.ascontiguousarray(flat[s:s + chunk][:, order].T)
+        m = target.shape[1]
+        if guesses is None:
+            height = np.sqrt(np.maximum(np.mean(target**2 - horiz[:, None], axis=0), 1.0))
+            rot = np.zeros((3, 3, m))
+            rot[0, 0] = rot[1, 1] = rot[2, 2] = 1.0
+            trans = np.zeros((3, m))
+            trans[2] = moving_side * height
+        else:
+            rot = np.ascontiguousarray(guesses[s:s + m, :3, :3].transpose(1, 2, 0))
+            trans = np.ascontiguousarray(guesses[s:s + m, :3, 3].T)
+        rot, trans, conv, res, same, sing = _newton_chunk(
+            ref_t, mov_t, target, rot, trans, tolerance, max_iterations, work)
+        poses[s:s + m, :3, :3] = rot.transpose(2, 0, 1)
+        poses[s:s + m, :3, 3] = trans.T
+        status[:, s:s + m] = conv, res, same, sing
+        if cond is not None and condition_scale is not None:
+            cond[s:s + m] = _frobenius_condition(ref_t, mov_t, rot, trans, condition_scale,
+                                                 work)
+    result = FKResult._adopt(poses.reshape(*batch, 4, 4),
+                             status[0].astype(bool).reshape(batch), status[1].reshape(batch),
+                             status[2].astype(bool).reshape(batch),
+                             status[3].astype(bool).reshape(batch))
+    return result, (None if cond is None else cond.reshape(batch))
+
+
