@@ -1,14 +1,18 @@
 """The ``hexapod`` command line: parse, call the library, print, map errors to exit codes.
 
 Exit codes (contract section 5): 0 ok; 1 the case cannot be planned safely; 2 bad input or
-usage. Results go to stdout, messages to stderr; files are written atomically and never over an
-existing file without ``--force``.
+usage; 3 an internal error (a bug: one line asking for a report, the traceback only with
+``--debug``). Results go to stdout, messages to stderr; a command's output files are written
+all or none, atomically, never over an existing file without ``--force``, and only regular
+files are ever replaced.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import sys
+import traceback
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -16,10 +20,15 @@ from typing import Any, TypeVar
 
 import click
 
-from hexapod import __version__
-from hexapod.errors import GeometryError, HexapodError, InputError, PlanError
+from hexapod import __version__, errors, policy
+from hexapod.errors import GeometryError, HexapodError, InputError, InternalError, PlanError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit code of an internal error (a bug).
+EXIT_INTERNAL = 3
+#: Exit code after Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 
 class BadInputError(click.ClickException):
@@ -34,19 +43,96 @@ class UnsafePlanError(click.ClickException):
     exit_code = 1
 
 
+class InternalFailure(click.ClickException):
+    """A bug: one line asking for a report, exit code 3."""
+
+    exit_code = EXIT_INTERNAL
+
+
+def _unsafe_types() -> tuple[type[BaseException], ...]:
+    refused = getattr(errors, "PlanRefused", None)  # structured refusals, where defined
+    return (PlanError, GeometryError) + ((refused,) if isinstance(refused, type) else ())
+
+
+def map_error(exc: Exception, debug: bool = False) -> click.ClickException:
+    """The click exception (message and exit code) for an error raised by a command."""
+    if isinstance(exc, click.ClickException):
+        return exc
+    if isinstance(exc, _unsafe_types()):
+        text = str(exc)
+        if isinstance(exc, GeometryError):
+            text = f"the case cannot be planned safely: {text}"
+        return UnsafePlanError(text)
+    if isinstance(exc, HexapodError) and not isinstance(exc, InternalError):
+        return BadInputError(str(exc))
+    if isinstance(exc, OSError) and not isinstance(exc, InternalError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return BadInputError(f"cannot read or write a file{where}: {exc.strerror or exc}")
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    first = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return InternalFailure(f"internal error ({type(exc).__name__}{': ' if first else ''}"
+                           f"{first}); this is a bug in hexapod, please report it with the "
+                           "command and the case file (add --debug for the details)")
+
+
+def _debug() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get("hexapod.debug"))
+
+
 def domain_errors(func: F) -> F:
-    """Turn library errors into clean messages: bad input exit 2, unsafe/impossible exit 1."""
+    """Turn errors into clean messages: bad input exit 2, unsafe/impossible exit 1, a bug
+    exit 3."""
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except PlanError as exc:
-            raise UnsafePlanError(str(exc)) from exc
-        except GeometryError as exc:
-            raise UnsafePlanError(f"the case cannot be planned safely: {exc}") from exc
-        except (InputError, HexapodError) as exc:
-            raise BadInputError(str(exc)) from exc
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            raise map_error(exc, _debug()) from exc
     return wrapper  # type: ignore[return-value]
+
+
+class HexapodGroup(click.Group):
+    """The command group: every command's errors are mapped to the contract's exit codes, even
+    a command without :func:`domain_errors`; Ctrl-C exits 130 with one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            raise map_error(exc, bool(ctx.meta.get("hexapod.debug"))) from exc
+
+
+class FiniteFloat(click.FloatRange):
+    """A float within a range that is also finite (click's FloatRange lets NaN through)."""
+
+    name = "finite float"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+def output_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """An output path option: refused when empty (it would name the current folder)."""
+    if value is None:
+        return None
+    if value == "" or not value.strip():
+        raise click.BadParameter("the path is empty", ctx, param)
+    if "\0" in value:
+        raise click.BadParameter("the path holds a NUL character", ctx, param)
+    return Path(value)
 
 
 def force_option(func: F) -> F:
@@ -58,35 +144,73 @@ def case_argument(func: F) -> F:
     return click.argument("case", type=click.Path(dir_okay=False, path_type=Path))(func)
 
 
+RING_MM = FiniteFloat(0, policy.MAX_FRAME_MM, min_open=True)
+
+
 def hardware_options(func: F) -> F:
     func = click.option("--reference", type=click.Choice(["proximal", "distal"]),
                         default="proximal", show_default=True,
                         help="The ring that stays still.")(func)
-    func = click.option("--distal-ring", type=float, required=True,
+    func = click.option("--distal-ring", type=RING_MM, required=True,
                         help="Distal ring size (inner diameter, mm).")(func)
-    func = click.option("--proximal-ring", type=float, required=True,
+    func = click.option("--proximal-ring", type=RING_MM, required=True,
                         help="Proximal ring size (inner diameter, mm).")(func)
     func = click.option("--hardware", default="tsf-like", show_default=True,
                         help="Catalogue name or path of a catalogue file.")(func)
     return func
 
 
+#: Suffixes accepted for each unit of a standard deviation (a bare number is in that unit).
+UNIT_SUFFIXES = {"mm": ("mm",), "deg": ("deg", "°")}
+SD_LIMITS = {"mm": policy.MAX_SD_MM, "deg": policy.MAX_SD_DEG}
+
+
 def parse_sd_pair(text: str, first: str, second: str, option: str) -> tuple[float, float]:
-    """Parse ``"2mm,2deg"`` into two numbers in the units named (in that order)."""
+    """Parse ``"2mm,2deg"`` into two numbers in the units named (in that order).
+
+    Each value may carry its own unit (``mm``; ``deg`` or ``°``) or none; a unit that does not
+    belong at its place (``2°,2°`` where mm come first) is refused, never read as the other.
+    """
     parts = [p.strip().lower() for p in text.split(",")]
     if len(parts) != 2:
-        raise InputError(f"{option} takes two values like 2{first},2{second}; got {text!r}")
+        raise InputError(f"takes two values like 2{first},2{second}; got {text!r}", option)
     values = []
     for part, unit in zip(parts, (first, second), strict=True):
-        number = part.removesuffix(unit).removesuffix("°")
+        number = part
+        for suffix in UNIT_SUFFIXES[unit]:
+            number = number.removesuffix(suffix)
         try:
-            value = float(number)
+            value = float(number.strip())
         except ValueError:
-            raise InputError(f"{option}: {part!r} is not a number of {unit}") from None
-        if not value >= 0 or value != value or value == float("inf"):
-            raise InputError(f"{option}: {part!r} must be a finite number >= 0")
+            raise InputError(f"{part!r} is not a number of {unit} (give them in the order "
+                             f"{first},{second})", option) from None
+        if not math.isfinite(value) or not 0 <= value <= SD_LIMITS[unit]:
+            raise InputError(f"{part!r} must be a number of {unit} from 0 to "
+                             f"{SD_LIMITS[unit]:g}", option)
         values.append(value)
     return values[0], values[1]
+
+
+def _sd_option(first: str, second: str) -> Callable[[click.Context, click.Parameter, str],
+                                                    tuple[float, float]]:
+    def callback(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, float]:
+        try:
+            return parse_sd_pair(value, first, second, param.opts[-1])
+        except InputError as exc:
+            raise click.BadParameter(exc.message, ctx, param) from None
+    return callback
+
+
+def check_strut_sizes(case: Any, catalogue: Any) -> None:
+    """Every size named in ``frame.strut_sizes`` is in the catalogue (the key path says
+    which)."""
+    from hexapod.errors import CaseError
+
+    for i, name in enumerate(case.frame.strut_sizes or ()):
+        try:
+            catalogue.strut_size(name)
+        except InputError as exc:
+            raise CaseError(f"frame.strut_sizes[{i}]", str(exc)) from None
 
 
 def _echo_err(message: str) -> None:
@@ -116,26 +240,33 @@ Examples:
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=HexapodGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hexapod")
-def main() -> None:
+@click.option("--debug", is_flag=True,
+              help="On an internal error, print the full traceback.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """Strut calculator for hexapod (Taylor-spatial-frame style) external fixators.
 
     Plans a deformity correction about a virtual hinge, spreads it into daily strut
     adjustments at a safe rate and prints the prescription. Check every hardware number
     against your own frame (hexapod catalogue).
+
+    Exit codes: 0 ok; 1 the case cannot be planned safely; 2 bad input or usage; 3 an
+    internal error (please report it).
     """
+    ctx.meta["hexapod.debug"] = debug
 
 
 @main.command(epilog=EPILOG_PLAN)
 @case_argument
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True, help="Prescription format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=output_path,
               help="Write the prescription here instead of stdout.")
-@click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--sheet", type=click.Path(dir_okay=False), callback=output_path,
               help="Write the patient sheet and surgeon summary (PDF) here.")
-@click.option("--plots", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--plots", type=click.Path(file_okay=False), callback=output_path,
               help="Write plots (PNG and PDF) into this folder (created if missing).")
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
               help="Paper size of the PDF sheet.")
@@ -143,45 +274,74 @@ def main() -> None:
 @domain_errors
 def plan(case: Path, fmt: str, output: Path | None, sheet: Path | None, plots: Path | None,
          paper: str, force: bool) -> None:
-    """Plan the correction of CASE and print the prescription."""
+    """Plan the correction of CASE and print the prescription.
+
+    The output files are written all or none: every target is checked first, everything is
+    drawn into temporary files beside the targets, then all are renamed into place.
+    """
     from hexapod.io import outputs
+    from hexapod.io.files import OutputTransaction
     from hexapod.planner import neutral_strut_note
     from hexapod.planner import plan as make_plan
 
-    targets = [p for p in (output, sheet) if p is not None]
-    for target in targets:
-        if target.exists() and not force:
-            raise InputError(f"{target} exists; use --force to replace it")
-        if not target.parent.is_dir() and str(target.parent):
-            raise InputError(f"folder {target.parent} does not exist")
-    plan_input = _load(case)
-    result = make_plan(plan_input)
-    notes: list[str] = []
-    if fmt != "csv" or sheet is not None:  # only the outputs that print notes need it
-        note = neutral_strut_note(plan_input, result)
-        notes = [note] if note else []
-    if fmt == "json":
-        text = outputs.plan_to_json(result, notes)
-    elif fmt == "csv":
-        text = outputs.plan_to_csv(result)
-    else:
-        text = outputs.plan_to_table(result, notes)
-    if output is not None:
-        outputs.write_output(output, text, force)
-        _echo_err(f"wrote {output}")
-    else:
+    _distinct_targets(output, sheet, plots)
+    with OutputTransaction(force) as out:
+        if output is not None:
+            out.add_file(output, "prescription")
+        if sheet is not None:
+            out.add_file(sheet, "sheet")
+        if plots is not None:
+            from hexapod.io import plots as plotting
+
+            out.add_folder(plots, plotting.plot_file_names())
+        plan_input = _load(case)
+        check_strut_sizes(plan_input.case, plan_input.catalogue)
+        result = make_plan(plan_input)
+        notes: list[str] = []
+        if fmt != "csv" or sheet is not None:  # only the outputs that print notes need it
+            note = neutral_strut_note(plan_input, result)
+            notes = [note] if note else []
+        if fmt == "json":
+            text = outputs.plan_to_json(result, notes)
+        elif fmt == "csv":
+            text = outputs.plan_to_csv(result)
+        else:
+            text = outputs.plan_to_table(result, notes)
+        _stage_plan_outputs(out, result, text, output, sheet, plots, paper, notes)
+    if output is None:
         click.echo(text, nl=False)
+    for target in (output, sheet):
+        if target is not None:
+            _echo_err(f"wrote {target}")
+    if plots is not None:
+        _echo_err(f"wrote {len(plotting.plot_file_names())} plot files to {plots}")
+
+
+def _distinct_targets(*targets: Path | None) -> None:
+    given = [t for t in targets if t is not None]
+    resolved = [t.resolve() for t in given]
+    for i, path in enumerate(resolved):
+        if path in resolved[:i]:
+            raise InputError(f"{given[i]} is given as two outputs; give each its own path")
+
+
+def _stage_plan_outputs(out: Any, result: Any, text: str, output: Path | None,
+                        sheet: Path | None, plots: Path | None, paper: str,
+                        notes: list[str]) -> None:
+    """Draw every output of ``plan`` into the transaction's temporary files."""
+    if output is not None:
+        out.stage_file(output, text)
     if sheet is not None:
         from hexapod.io import sheets
 
-        sheets.write_sheet(result, sheet, paper=paper, force=force, progress=_echo_err,
-                           notes=notes)
-        _echo_err(f"wrote {sheet}")
+        def render(tmp: Path) -> None:
+            sheets.render_sheet(result, tmp, paper, _echo_err, notes)
+
+        out.stage_file(sheet, render)
     if plots is not None:
         from hexapod.io import plots as plotting
 
-        written = plotting.write_plots(result, plots, force=force)
-        _echo_err(f"wrote {len(written)} plot files to {plots}")
+        out.stage_folder(plots, dict(plotting.plot_files(result)))
 
 
 @main.command()
@@ -197,6 +357,7 @@ def check(case: Path) -> None:
     from hexapod.io.words import describe_deformity
 
     plan_input = _load(case)
+    check_strut_sizes(plan_input.case, plan_input.catalogue)
     for line in describe_deformity(plan_input.case):
         click.echo(line)
     for note in plan_input.notes:
@@ -205,7 +366,8 @@ def check(case: Path) -> None:
 
 
 @main.command()
-@click.argument("output", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("output", required=False, type=click.Path(dir_okay=False),
+                callback=output_path)
 @force_option
 @domain_errors
 def new(output: Path | None, force: bool) -> None:
@@ -280,7 +442,7 @@ def lengths(case: Path) -> None:
 
 @main.command()
 @hardware_options
-@click.option("--readings", type=float, nargs=6, required=True,
+@click.option("--readings", type=RING_MM, nargs=6, required=True,
               help="The six scale readings, struts 1..6 (mm).")
 @domain_errors
 def pose(hardware: str, proximal_ring: float, distal_ring: float, reference: str,
@@ -310,44 +472,55 @@ def pose(hardware: str, proximal_ring: float, distal_ring: float, reference: str
 @main.command()
 @case_argument
 @click.option("--mounting-sd", default="2mm,2deg", show_default=True,
+              callback=_sd_option("mm", "deg"),
               help="Standard deviation of the mounting offsets (mm) and rotary offset (deg).")
 @click.option("--deformity-sd", default="1deg,1mm", show_default=True,
+              callback=_sd_option("deg", "mm"),
               help="Standard deviation of the X-ray angulations (deg) and translations (mm).")
-@click.option("--rotation-sd", default=5.0, show_default=True, type=float,
+@click.option("--rotation-sd", default=5.0, show_default=True,
+              type=FiniteFloat(0, policy.MAX_SD_DEG),
               help="Standard deviation of the clinically measured axial rotation (deg).")
 @click.option("--samples", default=20000, show_default=True, type=click.IntRange(100, 2_000_000),
               help="Monte Carlo samples.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1),
+              help="Random seed.")
+@click.option("--plot", type=click.Path(dir_okay=False), callback=output_path,
               help="Also write the residual distribution and per-parameter chart (PNG or PDF).")
 @force_option
 @domain_errors
-def sensitivity(case: Path, mounting_sd: str, deformity_sd: str, rotation_sd: float,
-                samples: int, seed: int, plot: Path | None, force: bool) -> None:
+def sensitivity(case: Path, mounting_sd: tuple[float, float], deformity_sd: tuple[float, float],
+                rotation_sd: float, samples: int, seed: int, plot: Path | None,
+                force: bool) -> None:
     """Residual deformity to expect from measurement error in CASE's 13 parameters.
 
     \b
     Example:
       hexapod sensitivity sample_cases/right_tibia_chronic.toml --samples 50000
     """
+    from hexapod.io.files import OutputTransaction
     from hexapod.io.outputs import sensitivity_lines
     from hexapod.sensitivity import Uncertainty, analyse
 
-    mm_sd, deg_sd = parse_sd_pair(mounting_sd, "mm", "deg", "--mounting-sd")
-    ang_sd, tr_sd = parse_sd_pair(deformity_sd, "deg", "mm", "--deformity-sd")
+    mm_sd, deg_sd = mounting_sd
+    ang_sd, tr_sd = deformity_sd
     unc = Uncertainty(mounting_mm=mm_sd, mounting_deg=deg_sd, angulation_deg=ang_sd,
                       translation_mm=tr_sd, rotation_deg=rotation_sd)
-    plan_input = _load(case)
-    if plot is not None and plot.exists() and not force:
-        raise InputError(f"{plot} exists; use --force to replace it")
-    result = analyse(plan_input, unc, samples=samples, seed=seed)
+    with OutputTransaction(force) as out:
+        if plot is not None:
+            out.add_file(plot, "plot")
+            if plot.suffix.lower() not in (".png", ".pdf"):
+                raise InputError(f"{plot}: plots are written as .png or .pdf", "--plot")
+        plan_input = _load(case)
+        result = analyse(plan_input, unc, samples=samples, seed=seed)
+        if plot is not None:
+            from hexapod.io.plots import figure_bytes
+            from hexapod.io.plots import sensitivity as sensitivity_figure
+
+            out.stage_file(plot, figure_bytes(sensitivity_figure(result),
+                                              plot.suffix.lower().lstrip(".")))
     for line in sensitivity_lines(result):
         click.echo(line)
     if plot is not None:
-        from hexapod.io.plots import save_figure
-        from hexapod.io.plots import sensitivity as sensitivity_figure
-
-        save_figure(sensitivity_figure(result), plot, force)
         _echo_err(f"wrote {plot}")
 
 
