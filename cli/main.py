@@ -341,7 +341,7 @@ def _stage_plan_outputs(out: Any, result: Any, text: str, output: Path | None,
     if plots is not None:
         from hexapod.io import plots as plotting
 
-        out.stage_folder(plots, dict(plotting.plot_files(result)))
+        out.stage_folder(plots, dict(plotting.plot_files(result, _echo_err)))
 
 
 @main.command()

@@ -186,7 +186,7 @@ class OutputTransaction:
         """Rename every staged output into place (re-checking the targets first)."""
         for _, target in self._files:
             check_target(target, self.force)
-        for tmp, out, names in self._folders:
+        for _, out, names in self._folders:
             if out.is_dir():
                 for name in names:
                     check_target(out / name, self.force)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from hexapod import transforms as tf
-from hexapod.errors import InputError
 from hexapod.io.case_file import case_to_dict
 from hexapod.io.words import describe_deformity
 from hexapod.planner import Plan

@@ -265,17 +265,35 @@ def plot_file_names() -> list[str]:
     return [f"{name}.{ext}" for name in PLOTS for ext in ("png", "pdf")]
 
 
-def plot_files(plan: Plan) -> dict[str, Callable[[Path], None]]:
+def plot_files(plan: Plan, warn: Callable[[str], None] | None = None,
+               ) -> dict[str, Callable[[Path], None]]:
     """Writers of every plot as PNG and PDF, by file name (each draws when called; the two
-    formats of one plot share its figure)."""
+    formats of one plot share its figure). Names are drawn literally (no mathtext); a
+    character the font lacks gives one line to ``warn`` instead of matplotlib's warnings."""
+    import warnings
+
+    import matplotlib
+
     drawn: dict[str, Figure] = {}
+    warned: list[bool] = []
 
     def writer(name: str, make: Callable[[Plan], Figure], ext: str) -> Callable[[Path], None]:
         def write(tmp: Path) -> None:
-            if name not in drawn:
-                drawn.clear()  # one figure alive at a time
-                drawn[name] = make(plan)
-            tmp.write_bytes(figure_bytes(drawn[name], ext))
+            with matplotlib.rc_context({"text.parse_math": False}), \
+                    warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                if name not in drawn:
+                    drawn.clear()  # one figure alive at a time
+                    drawn[name] = make(plan)
+                tmp.write_bytes(figure_bytes(drawn[name], ext))
+            glyphs = [w for w in caught if "missing from font" in str(w.message)]
+            for w in caught:
+                if w not in glyphs:
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            if glyphs and not warned and warn is not None:
+                warned.append(True)
+                warn("warning: some characters of the names (for example Chinese, Devanagari)"
+                     " are not in the plots' font and show as empty boxes")
         return write
 
     return {f"{name}.{ext}": writer(name, make, ext) for name, make in PLOTS.items()
