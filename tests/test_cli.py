@@ -357,8 +357,9 @@ def test_sigterm_while_drawing_cleans_up(tmp_path: Path) -> None:
     proc = _start_slow_plan(tmp_path)
     assert _temps(tmp_path), "the run never staged a file"
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(60) == 128 + signal.SIGTERM
-    assert list(tmp_path.iterdir()) == []
+    code = proc.wait(60)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert (code, left) == (128 + signal.SIGTERM, [])
 
 
 def test_sigkill_leaves_no_partial_file_at_a_target(tmp_path: Path) -> None:

@@ -106,6 +106,21 @@ def _cleanup_on_signals() -> Iterator[None]:
             signal.signal(sig, old)
 
 
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGTERM and SIGINT back (they are delivered at the end) while a temporary file is
+    created and recorded, or while the outputs are renamed, so that neither is cut in half."""
+    held = {signal.SIGTERM, signal.SIGINT}
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 class OutputTransaction:
     """All of a command's outputs or none.
 
@@ -138,8 +153,10 @@ class OutputTransaction:
             if kind is None:
                 self.commit()
         finally:
-            self.rollback()
-            self._signals.__exit__(None, None, None)
+            try:
+                self.rollback()
+            finally:
+                self._signals.__exit__(None, None, None)
 
     def add_file(self, path: str | Path, what: str = "output") -> Path:
         """Check one target file; returns it as a :class:`Path`."""
@@ -162,10 +179,11 @@ class OutputTransaction:
         """Render one output into a temporary file beside ``path``."""
         target = check_target(path, self.force)
         folder = target.parent if str(target.parent) else Path(".")
-        fd, name = tempfile.mkstemp(prefix=f".{target.name[:80]}{TEMP_MARK}", dir=folder)
-        os.close(fd)
-        tmp = Path(name)
-        self._temps.append(tmp)
+        with _signals_held():
+            fd, name = tempfile.mkstemp(prefix=f".{target.name[:80]}{TEMP_MARK}", dir=folder)
+            os.close(fd)
+            tmp = Path(name)
+            self._temps.append(tmp)
         _write(tmp, writer)
         os.chmod(tmp, 0o644)
         self._files.append((tmp, target))
@@ -175,8 +193,9 @@ class OutputTransaction:
         out = self.add_folder(folder, list(writers))
         parent = out.parent if str(out.parent) else Path(".")
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name[:80]}{TEMP_MARK}", dir=parent))
-        self._temps.append(tmp)
+        with _signals_held():
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name[:80]}{TEMP_MARK}", dir=parent))
+            self._temps.append(tmp)
         for name, writer in writers.items():
             _write(tmp / name, writer)
             os.chmod(tmp / name, 0o644)
@@ -190,26 +209,28 @@ class OutputTransaction:
             if out.is_dir():
                 for name in names:
                     check_target(out / name, self.force)
-        for tmp, target in self._files:
-            os.replace(tmp, target)
-        for tmp, out, names in self._folders:
-            if not out.exists():
-                os.chmod(tmp, 0o755)
-                os.rename(tmp, out)  # a new folder appears whole
-            else:
-                for name in names:
-                    os.replace(tmp / name, out / name)
-        self._files.clear()
-        self._folders.clear()
+        with _signals_held():
+            for tmp, target in self._files:
+                os.replace(tmp, target)
+            for tmp, out, names in self._folders:
+                if not out.exists():
+                    os.chmod(tmp, 0o755)
+                    os.rename(tmp, out)  # a new folder appears whole
+                else:
+                    for name in names:
+                        os.replace(tmp / name, out / name)
+            self._files.clear()
+            self._folders.clear()
 
     def rollback(self) -> None:
         """Remove every temporary file and folder still present."""
-        for tmp in self._temps:
-            if tmp.is_dir() and not tmp.is_symlink():
-                shutil.rmtree(tmp, ignore_errors=True)
-            elif tmp.exists():
-                tmp.unlink(missing_ok=True)
-        self._temps.clear()
+        with _signals_held():
+            for tmp in self._temps:
+                if tmp.is_dir() and not tmp.is_symlink():
+                    shutil.rmtree(tmp, ignore_errors=True)
+                elif tmp.exists():
+                    tmp.unlink(missing_ok=True)
+            self._temps.clear()
 
 
 def write_atomic(path: str | Path, writer: Writer, force: bool = False) -> Path:
