@@ -372,3 +372,35 @@ def test_sigkill_leaves_no_partial_file_at_a_target(tmp_path: Path) -> None:
 
     for path in tmp_path.iterdir():  # only recognisable leftovers, never a target
         assert TEMP_MARK in path.name, path
+
+
+def test_ctrl_c_outside_the_outputs_is_exit_130(runner: CliRunner,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from hexapod.io import outputs
+
+    def interrupted(*args: object, **kwargs: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(outputs, "plan_to_csv", interrupted)
+    result = runner.invoke(main, ["plan", SAMPLE, "--format", "csv"])
+    assert result.exit_code == 130 and "interrupted" in result.stderr
+
+
+def test_transaction_replaces_only_with_force_and_cleans_up(tmp_path: Path) -> None:
+    from hexapod.io.files import OutputTransaction, write_atomic, write_folder
+
+    write_atomic(tmp_path / "a.txt", "one")
+    with pytest.raises(InputError, match="--force"):
+        write_atomic(tmp_path / "a.txt", "two")
+    assert write_atomic(tmp_path / "a.txt", b"two", force=True).read_bytes() == b"two"
+    (tmp_path / "figs").mkdir()
+    (tmp_path / "figs" / "keep.txt").write_text("other file")
+    write_folder(tmp_path / "figs", {"x.txt": "x", "y.txt": lambda p: p.write_text("y")})
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == ["keep.txt", "x.txt",
+                                                                    "y.txt"]
+    with pytest.raises(RuntimeError), OutputTransaction(force=True) as out:
+        out.stage_file(tmp_path / "a.txt", "three")
+        out.stage_folder(tmp_path / "figs", {"x.txt": "new x"})
+        raise RuntimeError("later failure")
+    assert (tmp_path / "a.txt").read_text() == "two" and not _temps(tmp_path)
+    assert (tmp_path / "figs" / "x.txt").read_text() == "x"

@@ -164,7 +164,8 @@ def mutate(rng: random.Random, doc: dict[str, Any]) -> str:
         path = rng.choice(paths)
         roll = rng.random()
         old = _get(doc, path)
-        if roll < 0.3 and isinstance(old, int | float) and not isinstance(old, bool):
+        if (roll < 0.3 and isinstance(old, int | float) and not isinstance(old, bool)
+                and abs(old) < 1e300):
             # a plausible change that reaches the planner: scaled, shifted or at a bound
             value = rng.choice([old * rng.choice([0, 0.5, 1.5, 2, 3, 10]),
                                 old + rng.uniform(-20, 20), rng.uniform(0, 100)])
