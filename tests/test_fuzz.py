@@ -212,7 +212,7 @@ class Run:
     describe: str
     guarded: dict[Path, bytes] = field(default_factory=dict)  # files that must not change
     outputs: list[Path] = field(default_factory=list)  # text files the run may write
-    catalogue: bool = False  # the run reads a mutated catalogue
+    catalogue: bool = False  # the run reads a mutated catalogue (or a case as a catalogue)
     echoed: list[str] = field(default_factory=list)  # the case's text, which outputs repeat
 
 
@@ -264,7 +264,7 @@ def make_run(rng: random.Random, work: Path) -> Run:
     case.write_bytes(data)
     command = rng.choices(["check", "plan", "lengths", "sensitivity", "catalogue", "pose",
                            "new"], weights=[25, 45, 8, 7, 6, 5, 4])[0]
-    run = Run([command], " | ".join(describe), catalogue=catalogue,
+    run = Run([command], " | ".join(describe), catalogue=catalogue or command == "catalogue",
               echoed=[v for v in _strings(case_doc) if NON_FINITE.search(v)])
     if command in ("check", "lengths"):
         run.args.append(str(case))
