@@ -9,10 +9,7 @@ files are ever replaced.
 
 from __future__ import annotations
 
-import functools
-import math
 import sys
-import traceback
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -20,119 +17,14 @@ from typing import Any, TypeVar
 
 import click
 
-from hexapod import __version__, errors, policy
-from hexapod.errors import GeometryError, HexapodError, InputError, InternalError, PlanError
+from hexapod import __version__, policy
+from hexapod.errors import InputError
+from hexapod_cli.errors import BadInputError, HexapodGroup, UnsafePlanError, domain_errors
+from hexapod_cli.options import RING_MM, FiniteFloat, output_path, parse_sd_pair, sd_option
+
+__all__ = ["BadInputError", "UnsafePlanError", "domain_errors", "main", "parse_sd_pair"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: Exit code of an internal error (a bug).
-EXIT_INTERNAL = 3
-#: Exit code after Ctrl-C (128 + SIGINT).
-EXIT_INTERRUPTED = 130
-
-
-class BadInputError(click.ClickException):
-    """Bad input or usage: a clean message, exit code 2."""
-
-    exit_code = 2
-
-
-class UnsafePlanError(click.ClickException):
-    """The case cannot be planned safely: the reasons, exit code 1."""
-
-    exit_code = 1
-
-
-class InternalFailure(click.ClickException):
-    """A bug: one line asking for a report, exit code 3."""
-
-    exit_code = EXIT_INTERNAL
-
-
-def _unsafe_types() -> tuple[type[BaseException], ...]:
-    refused = getattr(errors, "PlanRefused", None)  # structured refusals, where defined
-    return (PlanError, GeometryError) + ((refused,) if isinstance(refused, type) else ())
-
-
-def map_error(exc: Exception, debug: bool = False) -> click.ClickException:
-    """The click exception (message and exit code) for an error raised by a command."""
-    if isinstance(exc, click.ClickException):
-        return exc
-    if isinstance(exc, _unsafe_types()):
-        text = str(exc)
-        if isinstance(exc, GeometryError):
-            text = f"the case cannot be planned safely: {text}"
-        return UnsafePlanError(text)
-    if isinstance(exc, HexapodError) and not isinstance(exc, InternalError):
-        return BadInputError(str(exc))
-    if isinstance(exc, OSError) and not isinstance(exc, InternalError):
-        where = f" ({exc.filename})" if exc.filename else ""
-        return BadInputError(f"cannot read or write a file{where}: {exc.strerror or exc}")
-    if debug:
-        traceback.print_exception(exc, file=sys.stderr)
-    first = str(exc).splitlines()[0][:200] if str(exc) else ""
-    return InternalFailure(f"internal error ({type(exc).__name__}{': ' if first else ''}"
-                           f"{first}); this is a bug in hexapod, please report it with the "
-                           "command and the case file (add --debug for the details)")
-
-
-def _debug() -> bool:
-    ctx = click.get_current_context(silent=True)
-    return bool(ctx is not None and ctx.meta.get("hexapod.debug"))
-
-
-def domain_errors(func: F) -> F:
-    """Turn errors into clean messages: bad input exit 2, unsafe/impossible exit 1, a bug
-    exit 3."""
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except click.ClickException:
-            raise
-        except Exception as exc:
-            raise map_error(exc, _debug()) from exc
-    return wrapper  # type: ignore[return-value]
-
-
-class HexapodGroup(click.Group):
-    """The command group: every command's errors are mapped to the contract's exit codes, even
-    a command without :func:`domain_errors`; Ctrl-C exits 130 with one line."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-        except Exception as exc:
-            raise map_error(exc, bool(ctx.meta.get("hexapod.debug"))) from exc
-
-
-class FiniteFloat(click.FloatRange):
-    """A float within a range that is also finite (click's FloatRange lets NaN through)."""
-
-    name = "finite float"
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> Any:
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return number
-
-
-def output_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
-    """An output path option: refused when empty (it would name the current folder)."""
-    if value is None:
-        return None
-    if value == "" or not value.strip():
-        raise click.BadParameter("the path is empty", ctx, param)
-    if "\0" in value:
-        raise click.BadParameter("the path holds a NUL character", ctx, param)
-    return Path(value)
 
 
 def force_option(func: F) -> F:
@@ -142,9 +34,6 @@ def force_option(func: F) -> F:
 
 def case_argument(func: F) -> F:
     return click.argument("case", type=click.Path(dir_okay=False, path_type=Path))(func)
-
-
-RING_MM = FiniteFloat(0, policy.MAX_FRAME_MM, min_open=True)
 
 
 def hardware_options(func: F) -> F:
@@ -158,47 +47,6 @@ def hardware_options(func: F) -> F:
     func = click.option("--hardware", default="tsf-like", show_default=True,
                         help="Catalogue name or path of a catalogue file.")(func)
     return func
-
-
-#: Suffixes accepted for each unit of a standard deviation (a bare number is in that unit).
-UNIT_SUFFIXES = {"mm": ("mm",), "deg": ("deg", "°")}
-SD_LIMITS = {"mm": policy.MAX_SD_MM, "deg": policy.MAX_SD_DEG}
-
-
-def parse_sd_pair(text: str, first: str, second: str, option: str) -> tuple[float, float]:
-    """Parse ``"2mm,2deg"`` into two numbers in the units named (in that order).
-
-    Each value may carry its own unit (``mm``; ``deg`` or ``°``) or none; a unit that does not
-    belong at its place (``2°,2°`` where mm come first) is refused, never read as the other.
-    """
-    parts = [p.strip().lower() for p in text.split(",")]
-    if len(parts) != 2:
-        raise InputError(f"takes two values like 2{first},2{second}; got {text!r}", option)
-    values = []
-    for part, unit in zip(parts, (first, second), strict=True):
-        number = part
-        for suffix in UNIT_SUFFIXES[unit]:
-            number = number.removesuffix(suffix)
-        try:
-            value = float(number.strip())
-        except ValueError:
-            raise InputError(f"{part!r} is not a number of {unit} (give them in the order "
-                             f"{first},{second})", option) from None
-        if not math.isfinite(value) or not 0 <= value <= SD_LIMITS[unit]:
-            raise InputError(f"{part!r} must be a number of {unit} from 0 to "
-                             f"{SD_LIMITS[unit]:g}", option)
-        values.append(value)
-    return values[0], values[1]
-
-
-def _sd_option(first: str, second: str) -> Callable[[click.Context, click.Parameter, str],
-                                                    tuple[float, float]]:
-    def callback(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, float]:
-        try:
-            return parse_sd_pair(value, first, second, param.opts[-1])
-        except InputError as exc:
-            raise click.BadParameter(exc.message, ctx, param) from None
-    return callback
 
 
 def check_strut_sizes(case: Any, catalogue: Any) -> None:
@@ -472,10 +320,10 @@ def pose(hardware: str, proximal_ring: float, distal_ring: float, reference: str
 @main.command()
 @case_argument
 @click.option("--mounting-sd", default="2mm,2deg", show_default=True,
-              callback=_sd_option("mm", "deg"),
+              callback=sd_option("mm", "deg"),
               help="Standard deviation of the mounting offsets (mm) and rotary offset (deg).")
 @click.option("--deformity-sd", default="1deg,1mm", show_default=True,
-              callback=_sd_option("deg", "mm"),
+              callback=sd_option("deg", "mm"),
               help="Standard deviation of the X-ray angulations (deg) and translations (mm).")
 @click.option("--rotation-sd", default=5.0, show_default=True,
               type=FiniteFloat(0, policy.MAX_SD_DEG),

@@ -207,7 +207,7 @@ def test_internal_error_is_exit_3_with_one_line(runner: CliRunner,
 
 def test_unsafe_and_bad_input_keep_their_codes_in_the_mapping() -> None:
     from hexapod.errors import GeometryError, InternalError, PlanError
-    from hexapod_cli.main import map_error
+    from hexapod_cli.errors import map_error
 
     assert map_error(PlanError(["too fast"])).exit_code == 1
     assert map_error(GeometryError("singular")).exit_code == 1
