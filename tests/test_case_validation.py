@@ -187,3 +187,20 @@ def test_folder_device_and_fifo_are_refused_without_waiting(tmp_path: Path) -> N
     os.mkfifo(fifo)
     with pytest.raises(CaseError, match="not a regular file"):
         read_case(fifo)  # no writer: an open without O_NONBLOCK would wait forever
+
+
+@pytest.mark.parametrize("section, make, key, value", [
+    ("deformity", Deformity, "lat_angulation_deg", 91.0),
+    ("mounting", Mounting, "rotary_offset_dir", "sideways"),
+    ("correction", lambda **kw: CorrectionSettings(DAY, **kw), "adjustments_per_day", 0),
+])
+def test_reader_and_type_give_the_same_message(section: str, make: Any, key: str,
+                                               value: Any) -> None:
+    with pytest.raises(InputError) as typed:
+        make(**{key: value, **({"rotary_offset_deg": 2} if section == "mounting" else {})})
+    data = _sample()
+    data[section][key] = value
+    with pytest.raises(CaseError) as read:
+        parse_case(data)
+    assert read.value.message == typed.value.message
+    assert read.value.path == f"{section}.{typed.value.field}"

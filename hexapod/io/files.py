@@ -111,7 +111,8 @@ def _signals_held() -> Iterator[None]:
     """Hold SIGTERM and SIGINT back (they are delivered at the end) while a temporary file is
     created and recorded, or while the outputs are renamed, so that neither is cut in half."""
     held = {signal.SIGTERM, signal.SIGINT}
-    if threading.current_thread() is not threading.main_thread():
+    if (threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "pthread_sigmask")):  # not on Windows
         yield
         return
     old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
