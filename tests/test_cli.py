@@ -284,9 +284,9 @@ def test_failure_while_drawing_leaves_nothing(runner: CliRunner, tmp_path: Path,
 
     monkeypatch.setitem(plots.PLOTS, "xray", broken)
     result = runner.invoke(main, ["plan", SAMPLE, "-o", str(tmp_path / "a.txt"), "--plots",
-                                  str(tmp_path / "p")])
+                                  str(tmp_path / "new" / "parents" / "p")])
     assert result.exit_code == 3
-    assert list(tmp_path.iterdir()) == []  # neither a.txt, nor p, nor a temporary file
+    assert list(tmp_path.iterdir()) == []  # no a.txt, no plots, no temporary or new folder
 
 
 @pytest.mark.parametrize("target, text", [

@@ -11,6 +11,7 @@ file at a target path.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -193,8 +194,11 @@ class OutputTransaction:
         """Render a set of files into a temporary folder beside ``folder``."""
         out = self.add_folder(folder, list(writers))
         parent = out.parent if str(out.parent) else Path(".")
-        parent.mkdir(parents=True, exist_ok=True)
+        missing = [p for p in (parent, *parent.parents) if not p.exists()]
         with _signals_held():
+            for folder_path in reversed(missing):  # new parent folders, removed on failure
+                folder_path.mkdir()
+                self._temps.append(folder_path)
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name[:80]}{TEMP_MARK}", dir=parent))
             self._temps.append(tmp)
         for name, writer in writers.items():
@@ -222,12 +226,16 @@ class OutputTransaction:
                         os.replace(tmp / name, out / name)
             self._files.clear()
             self._folders.clear()
+            self._temps = [t for t in self._temps if TEMP_MARK in t.name]  # keep new parents
 
     def rollback(self) -> None:
         """Remove every temporary file and folder still present."""
         with _signals_held():
-            for tmp in self._temps:
-                if tmp.is_dir() and not tmp.is_symlink():
+            for tmp in reversed(self._temps):  # temporary files first, then new parents
+                if TEMP_MARK not in tmp.name:
+                    with contextlib.suppress(OSError):
+                        tmp.rmdir()  # a parent folder made for the outputs, if still empty
+                elif tmp.is_dir() and not tmp.is_symlink():
                     shutil.rmtree(tmp, ignore_errors=True)
                 elif tmp.exists():
                     tmp.unlink(missing_ok=True)
