@@ -19,6 +19,7 @@ the seed); it prints the exit-code histogram reported in docs/testing.md.
 from __future__ import annotations
 
 import collections
+import copy
 import datetime as dt
 import json
 import math
@@ -174,7 +175,7 @@ def mutate(rng: random.Random, doc: dict[str, Any]) -> str:
         elif roll < 0.5:
             value = "DELETE"
         else:
-            value = rng.choice(VALUES)
+            value = copy.deepcopy(rng.choice(VALUES))  # never share a list between places
         set_at(doc, path, value)
         said.append(f"{'.'.join(map(str, path))}={str(value)[:20]!r}")
     return "; ".join(said)
@@ -247,6 +248,7 @@ def make_run(rng: random.Random, work: Path) -> Run:
     command with random options."""
     case_doc = tomllib.loads(rng.choice(CASES).read_text("utf-8"))
     describe = []
+    cat_doc: dict[str, Any] = {}
     catalogue = rng.random() < 0.2
     if catalogue:  # a mutated catalogue beside the case
         cat_doc = tomllib.loads(CATALOGUE.read_text("utf-8"))
@@ -265,7 +267,7 @@ def make_run(rng: random.Random, work: Path) -> Run:
     command = rng.choices(["check", "plan", "lengths", "sensitivity", "catalogue", "pose",
                            "new"], weights=[25, 45, 8, 7, 6, 5, 4])[0]
     run = Run([command], " | ".join(describe), catalogue=catalogue or command == "catalogue",
-              echoed=[v for v in _strings(case_doc) if NON_FINITE.search(v)])
+              echoed=[v for v in _strings([case_doc, cat_doc]) if NON_FINITE.search(v)])
     if command in ("check", "lengths"):
         run.args.append(str(case))
     elif command == "plan":
