@@ -112,34 +112,34 @@ def resume_visit(case_path: Path, readings: tuple[float, ...], visit: dt.date,
     )
     from hexapod.planning import plan
     from hexapod.resume import Revision, resume_from_plan, resume_plan_input
-    from hexapod_cli.main import check_output_targets, plan_and_write
+    from hexapod_cli.main import plan_and_write
 
-    check_output_targets(output, sheet, force)
-    plan_input = _load_case(case_path)
-    fitted = _sizes(sizes)
-    revision, follow_up, lines = Revision(), None, None
-    if previous_path is not None:
-        previous = read_previous(previous_path)
-        check_same_patient(previous, plan_input.case)
-        position = previous.position(readings, visit)
-        revision = previous.next_revision()
-        follow_up = follow_up_dict(previous, position, visit)
-        lines = position_lines(previous, position, visit)
-        if fitted is None:  # the struts fitted are those the previous prescription set
-            fitted = previous.sizes[position.row]
-        if fmt != "table" or output is not None:
-            for line in lines:
-                click.echo(line, err=True)
-    try:
-        original = plan(plan_input, suggest=False)
-    except PlanRefused:
-        click.echo("note: the case cannot be planned as it was entered; resuming from its "
-                   "start pose", err=True)
-        resumed = resume_plan_input(plan_input, readings, fitted, visit)
-    else:
-        resumed = resume_from_plan(original, readings, fitted, visit)
-    plan_and_write(resumed, fmt, output, sheet, plots, paper, force, revision=revision,
-                   follow_up=follow_up, header_lines=lines)
+    def load() -> tuple[Any, dict[str, Any]]:
+        plan_input = _load_case(case_path)
+        fitted = _sizes(sizes)
+        revision, follow_up, lines = Revision(), None, None
+        if previous_path is not None:
+            previous = read_previous(previous_path)
+            check_same_patient(previous, plan_input.case)
+            position = previous.position(readings, visit)
+            revision = previous.next_revision()
+            follow_up = follow_up_dict(previous, position, visit)
+            lines = position_lines(previous, position, visit)
+            if fitted is None:  # the struts fitted are those the previous prescription set
+                fitted = previous.sizes[position.row]
+            if fmt != "table" or output is not None:
+                for line in lines:
+                    click.echo(line, err=True)
+        marks = {"revision": revision, "follow_up": follow_up, "header_lines": lines}
+        try:
+            original = plan(plan_input, suggest=False)
+        except PlanRefused:
+            click.echo("note: the case cannot be planned as it was entered; resuming from its "
+                       "start pose", err=True)
+            return resume_plan_input(plan_input, readings, fitted, visit), marks
+        return resume_from_plan(original, readings, fitted, visit), marks
+
+    plan_and_write(load, fmt, output, sheet, plots, paper, force)
 
 
 def resume_command(domain_errors: Callable[[Any], Any], case_argument: Callable[[Any], Any],

@@ -1,13 +1,14 @@
 """The ``hexapod`` command line: parse, call the library, print, map errors to exit codes.
 
 Exit codes (contract section 5): 0 ok; 1 the case cannot be planned safely; 2 bad input or
-usage. Results go to stdout, messages to stderr; files are written atomically and never over an
-existing file without ``--force``.
+usage; 3 an internal error (a bug: one line asking for a report, the traceback only with
+``--debug``). Results go to stdout, messages to stderr; a command's output files are written
+all or none, atomically, never over an existing file without ``--force``, and only regular
+files are ever replaced.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from importlib import resources
@@ -16,46 +17,16 @@ from typing import Any, TypeVar
 
 import click
 
-from hexapod import __version__
-from hexapod.errors import GeometryError, HexapodError, InputError, PlanRefused
+from hexapod import __version__, policy
+from hexapod.errors import InputError, PlanRefused
 from hexapod_cli.calibrate import calibrate
+from hexapod_cli.errors import BadInputError, HexapodGroup, UnsafePlanError, domain_errors
 from hexapod_cli.followup import resume_command
+from hexapod_cli.options import RING_MM, FiniteFloat, output_path, parse_sd_pair, sd_option
+
+__all__ = ["BadInputError", "UnsafePlanError", "domain_errors", "main", "parse_sd_pair"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class BadInputError(click.ClickException):
-    """Bad input or usage: a clean message, exit code 2."""
-
-    exit_code = 2
-
-
-class UnsafePlanError(click.ClickException):
-    """The case cannot be planned safely: the reasons, exit code 1."""
-
-    exit_code = 1
-
-
-def domain_errors(func: F) -> F:
-    """Turn library errors into clean messages: bad input exit 2, unsafe/impossible exit 1."""
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except PlanRefused as exc:
-            raise UnsafePlanError(refusal_text(exc)) from exc
-        except GeometryError as exc:
-            raise UnsafePlanError(f"the case cannot be planned safely: {exc}") from exc
-        except (InputError, HexapodError) as exc:
-            raise BadInputError(str(exc)) from exc
-    return wrapper  # type: ignore[return-value]
-
-
-def refusal_text(exc: PlanRefused) -> str:
-    """The reasons of a refused plan, one line each."""
-    from hexapod.io.messages import refusal_lines
-
-    return "\n".join(refusal_lines(exc))
 
 
 def force_option(func: F) -> F:
@@ -71,31 +42,25 @@ def hardware_options(func: F) -> F:
     func = click.option("--reference", type=click.Choice(["proximal", "distal"]),
                         default="proximal", show_default=True,
                         help="The ring that stays still.")(func)
-    func = click.option("--distal-ring", type=float, required=True,
+    func = click.option("--distal-ring", type=RING_MM, required=True,
                         help="Distal ring size (inner diameter, mm).")(func)
-    func = click.option("--proximal-ring", type=float, required=True,
+    func = click.option("--proximal-ring", type=RING_MM, required=True,
                         help="Proximal ring size (inner diameter, mm).")(func)
     func = click.option("--hardware", default="tsf-like", show_default=True,
                         help="Catalogue name or path of a catalogue file.")(func)
     return func
 
 
-def parse_sd_pair(text: str, first: str, second: str, option: str) -> tuple[float, float]:
-    """Parse ``"2mm,2deg"`` into two numbers in the units named (in that order)."""
-    parts = [p.strip().lower() for p in text.split(",")]
-    if len(parts) != 2:
-        raise InputError(f"{option} takes two values like 2{first},2{second}; got {text!r}")
-    values = []
-    for part, unit in zip(parts, (first, second), strict=True):
-        number = part.removesuffix(unit).removesuffix("°")
+def check_strut_sizes(case: Any, catalogue: Any) -> None:
+    """Every size named in ``frame.strut_sizes`` is in the catalogue (the key path says
+    which)."""
+    from hexapod.errors import CaseError
+
+    for i, name in enumerate(case.frame.strut_sizes or ()):
         try:
-            value = float(number)
-        except ValueError:
-            raise InputError(f"{option}: {part!r} is not a number of {unit}") from None
-        if not value >= 0 or value != value or value == float("inf"):
-            raise InputError(f"{option}: {part!r} must be a finite number >= 0")
-        values.append(value)
-    return values[0], values[1]
+            catalogue.strut_size(name)
+        except InputError as exc:
+            raise CaseError(f"frame.strut_sizes[{i}]", str(exc)) from None
 
 
 def _echo_err(message: str) -> None:
@@ -107,7 +72,9 @@ def _load(case_path: Path) -> Any:
     from hexapod.io.loading import load_case
     from hexapod.planning import prepare
 
-    return prepare(load_case(case_path))
+    plan_input = prepare(load_case(case_path))
+    check_strut_sizes(plan_input.case, plan_input.catalogue)
+    return plan_input
 
 
 EPILOG_PLAN = """\b
@@ -118,15 +85,22 @@ Examples:
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=HexapodGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hexapod")
-def main() -> None:
+@click.option("--debug", is_flag=True,
+              help="On an internal error, print the full traceback.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """Strut calculator for hexapod (Taylor-spatial-frame style) external fixators.
 
     Plans a deformity correction about a virtual hinge, spreads it into daily strut
     adjustments at a safe rate and prints the prescription. Check every hardware number
     against your own frame (hexapod catalogue).
+
+    Exit codes: 0 ok; 1 the case cannot be planned safely; 2 bad input or usage; 3 an
+    internal error (please report it).
     """
+    ctx.meta["hexapod.debug"] = debug
 
 
 def plan_output_options(func: F) -> F:
@@ -134,71 +108,96 @@ def plan_output_options(func: F) -> F:
     func = force_option(func)
     func = click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4",
                         show_default=True, help="Paper size of the PDF sheet.")(func)
-    func = click.option("--plots", type=click.Path(file_okay=False, path_type=Path),
+    func = click.option("--plots", type=click.Path(file_okay=False), callback=output_path,
                         help="Write plots (PNG and PDF) into this folder (created if "
                         "missing).")(func)
-    func = click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path),
+    func = click.option("--sheet", type=click.Path(dir_okay=False), callback=output_path,
                         help="Write the patient sheet and surgeon summary (PDF) here.")(func)
-    func = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    func = click.option("-o", "--output", type=click.Path(dir_okay=False), callback=output_path,
                         help="Write the prescription here instead of stdout.")(func)
     func = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]),
                         default="table", show_default=True, help="Prescription format.")(func)
     return func
 
 
-def check_output_targets(output: Path | None, sheet: Path | None, force: bool) -> None:
-    """Refuse, before any work, to write over a file without ``--force`` or into a missing
-    folder."""
-    for target in (p for p in (output, sheet) if p is not None):
-        if target.exists() and not force:
-            raise InputError(f"{target} exists; use --force to replace it")
-        if not target.parent.is_dir() and str(target.parent):
-            raise InputError(f"folder {target.parent} does not exist")
+def plan_and_write(load: Callable[[], tuple[Any, dict[str, Any]]], fmt: str,
+                   output: Path | None, sheet: Path | None, plots: Path | None, paper: str,
+                   force: bool) -> None:
+    """Check every output target, then ``load()`` the plan input, plan it and write the
+    prescription, sheet and plots all or none (a refusal also as JSON on stdout with
+    ``--format json``). ``load`` returns the plan input and the marks of a revised
+    prescription (``revision``, ``follow_up``, ``header_lines``; see ``hexapod resume``).
 
-
-def plan_and_write(plan_input: Any, fmt: str, output: Path | None, sheet: Path | None,
-                   plots: Path | None, paper: str, force: bool, *, revision: Any = None,
-                   follow_up: dict[str, Any] | None = None,
-                   header_lines: list[str] | None = None) -> None:
-    """Plan ``plan_input`` and print or write the prescription, sheet and plots (a refusal
-    also as JSON on stdout with ``--format json``). ``revision``, ``follow_up`` and
-    ``header_lines`` mark a revised prescription (see ``hexapod resume``)."""
+    The output files are written all or none: every target is checked first, everything is
+    drawn into temporary files beside the targets, then all are renamed into place.
+    """
     from hexapod.io import outputs
+    from hexapod.io import plots as plotting
+    from hexapod.io.files import OutputTransaction
     from hexapod.planning import neutral_strut_advice
     from hexapod.planning import plan as make_plan
 
-    try:
-        result = make_plan(plan_input)
-    except PlanRefused as exc:
+    _distinct_targets(output, sheet, plots)
+    with OutputTransaction(force) as out:
+        if output is not None:
+            out.add_file(output, "prescription")
+        if sheet is not None:
+            out.add_file(sheet, "sheet")
+        if plots is not None:
+            out.add_folder(plots, plotting.plot_file_names())
+        plan_input, marks = load()
+        revision = marks.get("revision")
+        try:
+            result = make_plan(plan_input)
+        except PlanRefused as exc:
+            if fmt == "json":
+                click.echo(outputs.refusal_to_json(exc), nl=False)
+            raise
+        notes = []
+        if fmt != "csv" or sheet is not None:  # only the outputs that print notes need it
+            note = neutral_strut_advice(result)
+            notes = [note] if note else []
         if fmt == "json":
-            click.echo(outputs.refusal_to_json(exc), nl=False)
-        raise
-    notes = []
-    if fmt != "csv" or sheet is not None:  # only the outputs that print notes need it
-        note = neutral_strut_advice(result)
-        notes = [note] if note else []
-    if fmt == "json":
-        text = outputs.plan_to_json(result, notes, revision, follow_up)
-    elif fmt == "csv":
-        text = outputs.plan_to_csv(result)
-    else:
-        text = outputs.plan_to_table(result, notes, revision, header_lines)
-    if output is not None:
-        outputs.write_output(output, text, force)
-        _echo_err(f"wrote {output}")
-    else:
+            text = outputs.plan_to_json(result, notes, revision, marks.get("follow_up"))
+        elif fmt == "csv":
+            text = outputs.plan_to_csv(result)
+        else:
+            text = outputs.plan_to_table(result, notes, revision, marks.get("header_lines"))
+        _stage_plan_outputs(out, result, text, output, sheet, plots, paper, notes, revision)
+    if output is None:
         click.echo(text, nl=False)
+    for target in (output, sheet):
+        if target is not None:
+            _echo_err(f"wrote {target}")
+    if plots is not None:
+        _echo_err(f"wrote {len(plotting.plot_file_names())} plot files to {plots}")
+
+
+def _distinct_targets(*targets: Path | None) -> None:
+    given = [t for t in targets if t is not None]
+    resolved = [t.resolve() for t in given]
+    for i, path in enumerate(resolved):
+        if path in resolved[:i]:
+            raise InputError(f"{given[i]} is given as two outputs; give each its own path")
+
+
+def _stage_plan_outputs(out: Any, result: Any, text: str, output: Path | None,
+                        sheet: Path | None, plots: Path | None, paper: str,
+                        notes: list[Any], revision: Any = None) -> None:
+    """Draw every output of ``plan`` into the transaction's temporary files."""
+    if output is not None:
+        out.stage_file(output, text)
     if sheet is not None:
         from hexapod.io import sheets
 
-        sheets.write_sheet(result, sheet, paper=paper, force=force, progress=_echo_err,
-                           notes=notes, revision=revision)
-        _echo_err(f"wrote {sheet}")
+        def render(tmp: Path) -> None:
+            sheets.render_sheet(result, tmp, paper, _echo_err, notes, revision=revision)
+
+        out.stage_file(sheet, render)
     if plots is not None:
         from hexapod.io import plots as plotting
 
-        written = plotting.write_plots(result, plots, force=force)
-        _echo_err(f"wrote {len(written)} plot files to {plots}")
+        out.stage_folder(plots, dict(plotting.plot_files(result, _echo_err)))
 
 
 @main.command(epilog=EPILOG_PLAN)
@@ -208,8 +207,7 @@ def plan_and_write(plan_input: Any, fmt: str, output: Path | None, sheet: Path |
 def plan(case: Path, fmt: str, output: Path | None, sheet: Path | None, plots: Path | None,
          paper: str, force: bool) -> None:
     """Plan the correction of CASE and print the prescription."""
-    check_output_targets(output, sheet, force)
-    plan_and_write(_load(case), fmt, output, sheet, plots, paper, force)
+    plan_and_write(lambda: (_load(case), {}), fmt, output, sheet, plots, paper, force)
 
 
 @main.command()
@@ -234,12 +232,13 @@ def check(case: Path) -> None:
 
 
 @main.command()
-@click.argument("output", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", "output_option", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the case file here (same as OUTPUT).")
+@click.argument("output", required=False, type=click.Path(dir_okay=False),
+                callback=output_path)
+@click.option("-o", "--output", "output_option", type=click.Path(dir_okay=False),
+              callback=output_path, help="Write the case file here (same as OUTPUT).")
 @click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
               help="Follow-up visit: a residual-mode case pre-filled from this case.")
-@click.option("--readings", type=float, nargs=6, default=None,
+@click.option("--readings", type=RING_MM, nargs=6, default=None,
               help="With --from: the six scale readings at the visit, struts 1..6 (mm).")
 @click.option("--sizes", nargs=6, default=None,
               help="With --from: the fitted strut sizes, struts 1..6 (default: the case's).")
@@ -343,13 +342,13 @@ def lengths(case: Path) -> None:
 @click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--hardware", default=None,
               help="Without CASE: catalogue name or path  [default: tsf-like].")
-@click.option("--proximal-ring", type=float,
+@click.option("--proximal-ring", type=RING_MM,
               help="Without CASE: proximal ring size (inner diameter, mm).")
-@click.option("--distal-ring", type=float,
+@click.option("--distal-ring", type=RING_MM,
               help="Without CASE: distal ring size (inner diameter, mm).")
 @click.option("--reference", type=click.Choice(["proximal", "distal"]), default=None,
               help="Without CASE: the ring that stays still  [default: proximal].")
-@click.option("--readings", type=float, nargs=6, required=True,
+@click.option("--readings", type=RING_MM, nargs=6, required=True,
               help="The six scale readings, struts 1..6 (mm).")
 @click.option("--sizes", nargs=6, default=None,
               help="With CASE: the fitted strut sizes, struts 1..6 (default: the case's).")
@@ -403,44 +402,55 @@ def pose(case: Path | None, hardware: str | None, proximal_ring: float | None,
 @main.command()
 @case_argument
 @click.option("--mounting-sd", default="2mm,2deg", show_default=True,
+              callback=sd_option("mm", "deg"),
               help="Standard deviation of the mounting offsets (mm) and rotary offset (deg).")
 @click.option("--deformity-sd", default="1deg,1mm", show_default=True,
+              callback=sd_option("deg", "mm"),
               help="Standard deviation of the X-ray angulations (deg) and translations (mm).")
-@click.option("--rotation-sd", default=5.0, show_default=True, type=float,
+@click.option("--rotation-sd", default=5.0, show_default=True,
+              type=FiniteFloat(0, policy.MAX_SD_DEG),
               help="Standard deviation of the clinically measured axial rotation (deg).")
 @click.option("--samples", default=20000, show_default=True, type=click.IntRange(100, 2_000_000),
               help="Monte Carlo samples.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1),
+              help="Random seed.")
+@click.option("--plot", type=click.Path(dir_okay=False), callback=output_path,
               help="Also write the residual distribution and per-parameter chart (PNG or PDF).")
 @force_option
 @domain_errors
-def sensitivity(case: Path, mounting_sd: str, deformity_sd: str, rotation_sd: float,
-                samples: int, seed: int, plot: Path | None, force: bool) -> None:
+def sensitivity(case: Path, mounting_sd: tuple[float, float], deformity_sd: tuple[float, float],
+                rotation_sd: float, samples: int, seed: int, plot: Path | None,
+                force: bool) -> None:
     """Residual deformity to expect from measurement error in CASE's 13 parameters.
 
     \b
     Example:
       hexapod sensitivity sample_cases/right_tibia_chronic.toml --samples 50000
     """
+    from hexapod.io.files import OutputTransaction
     from hexapod.io.outputs import sensitivity_lines
     from hexapod.sensitivity import Uncertainty, analyse
 
-    mm_sd, deg_sd = parse_sd_pair(mounting_sd, "mm", "deg", "--mounting-sd")
-    ang_sd, tr_sd = parse_sd_pair(deformity_sd, "deg", "mm", "--deformity-sd")
+    mm_sd, deg_sd = mounting_sd
+    ang_sd, tr_sd = deformity_sd
     unc = Uncertainty(mounting_mm=mm_sd, mounting_deg=deg_sd, angulation_deg=ang_sd,
                       translation_mm=tr_sd, rotation_deg=rotation_sd)
-    plan_input = _load(case)
-    if plot is not None and plot.exists() and not force:
-        raise InputError(f"{plot} exists; use --force to replace it")
-    result = analyse(plan_input, unc, samples=samples, seed=seed)
+    with OutputTransaction(force) as out:
+        if plot is not None:
+            out.add_file(plot, "plot")
+            if plot.suffix.lower() not in (".png", ".pdf"):
+                raise InputError(f"{plot}: plots are written as .png or .pdf", "--plot")
+        plan_input = _load(case)
+        result = analyse(plan_input, unc, samples=samples, seed=seed)
+        if plot is not None:
+            from hexapod.io.plots import figure_bytes
+            from hexapod.io.plots import sensitivity as sensitivity_figure
+
+            out.stage_file(plot, figure_bytes(sensitivity_figure(result),
+                                              plot.suffix.lower().lstrip(".")))
     for line in sensitivity_lines(result):
         click.echo(line)
     if plot is not None:
-        from hexapod.io.plots import save_figure
-        from hexapod.io.plots import sensitivity as sensitivity_figure
-
-        save_figure(sensitivity_figure(result), plot, force)
         _echo_err(f"wrote {plot}")
 
 

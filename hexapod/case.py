@@ -1,19 +1,26 @@
-"""The case: what the surgeon enters, as frozen dataclasses (maths core).
+"""The case: what the surgeon enters, as frozen self-validating dataclasses (maths core).
 
 Deformity, mounting, frame, correction settings and structures at risk, in the clinical words
 of the contract (sections 2 and 3): magnitudes are >= 0 and each direction is one word. The
 translation of these words into signed numbers and poses lives in :mod:`hexapod.anatomy`.
+
+Every type checks itself when constructed and raises :class:`~hexapod.errors.InputError` with
+``field`` naming the bad attribute; the case-file reader adds the section to make the key path.
+The plausible ranges come from :mod:`hexapod.policy`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
-from typing import Literal
+import math
+import unicodedata
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
+from hexapod import policy
 from hexapod.errors import InputError
 from hexapod.geometry import Reference
 from hexapod.hardware import Catalogue
@@ -40,6 +47,93 @@ DIRECTIONS: dict[str, tuple[str, str]] = {
 
 #: Correction components a staged correction can order (see :func:`stage_waypoints`).
 STAGE_COMPONENTS = ("length", "translation", "angulation", "rotation")
+#: Words allowed in ``correction.stages``.
+STAGE_WORDS = ("lengthen_first", *STAGE_COMPONENTS)
+MODES = ("chronic", "residual")
+REFERENCES = ("proximal", "distal")
+SIDES = ("right", "left")
+METHODS = ("gradual", "acute")
+#: Longest hardware name or catalogue path, characters.
+MAX_HARDWARE_CHARS = 4096
+#: Longest strut size name, characters.
+MAX_SIZE_NAME_CHARS = 32
+
+
+def show(value: Any) -> str:
+    """A short printable form of a value for a message (at most 60 characters)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        text = f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_number(field: str, value: Any, *, minimum: float | None = None,
+                 above: float | None = None, maximum: float | None = None,
+                 below: float | None = None, integer: bool = False) -> float:
+    """``value`` as a float if it is a finite number in the range, else :class:`InputError`.
+
+    ``minimum``/``maximum`` are inclusive bounds, ``above``/``below`` exclusive ones.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InputError(f"must be a number, got {show(value)}", field)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise InputError(f"must be finite, got {show(value)}", field) from None
+    if not math.isfinite(number):
+        raise InputError(f"must be finite, got {show(value)}", field)
+    if integer and number != int(number):
+        raise InputError(f"must be a whole number, got {show(value)}", field)
+    if minimum is not None and not number >= minimum:
+        raise InputError(f"must be >= {minimum:g}, got {show(value)}", field)
+    if above is not None and not number > above:
+        raise InputError(f"must be > {above:g}, got {show(value)}", field)
+    if maximum is not None and not number <= maximum:
+        raise InputError(f"must be <= {maximum:g}, got {show(value)}", field)
+    if below is not None and not number < below:
+        raise InputError(f"must be < {below:g}, got {show(value)}", field)
+    return number
+
+
+def check_word(field: str, value: Any, allowed: tuple[str, ...]) -> str:
+    """``value`` if it is one of the ``allowed`` words, else :class:`InputError`."""
+    if not isinstance(value, str) or value not in allowed:
+        raise InputError(f"{show(value)} is not allowed; allowed: {', '.join(allowed)}", field)
+    return value
+
+
+def check_text(field: str, value: Any, longest: int = policy.MAX_NAME_CHARS,
+               required: bool = False) -> str:
+    """``value`` if it is text of at most ``longest`` characters without control characters."""
+    if not isinstance(value, str):
+        raise InputError(f"must be text, got {show(value)}", field)
+    if required and not value.strip():
+        raise InputError("missing (required): say what it is", field)
+    if len(value) > longest:
+        raise InputError(f"is {len(value)} characters long; at most {longest} allowed", field)
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise InputError(f"must not contain control characters, got {show(value)}", field)
+    return value
+
+
+def _check_directed(obj: object, name: str, unit: str, parameter: str, most: float,
+                    angle: bool) -> None:
+    """Check ``name_unit`` (>= 0, finite, within ``most``) and its direction word ``name_dir``:
+    one of the allowed words, required when the magnitude is not zero."""
+    mag_field, dir_field = f"{name}_{unit}", f"{name}_dir"
+    value = check_number(mag_field, getattr(obj, mag_field), minimum=0.0,
+                         below=most if angle else None, maximum=None if angle else most)
+    object.__setattr__(obj, mag_field, value)
+    direction = getattr(obj, dir_field)
+    allowed = DIRECTIONS[parameter]
+    if direction is not None:
+        check_word(dir_field, direction, allowed)
+        if value == 0:  # a zero magnitude has no direction
+            object.__setattr__(obj, dir_field, None)
+    elif value != 0:
+        raise InputError(f"missing: {mag_field} is {value:g}, so say which way; allowed: "
+                         f"{', '.join(allowed)}", dir_field)
 
 
 def medial_sign(side: str) -> float:
@@ -79,6 +173,12 @@ class Deformity:
     axial_translation_mm: float = 0.0
     axial_translation_dir: str | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("ap_angulation", "lat_angulation", "axial_rotation"):
+            _check_directed(self, name, "deg", name, policy.MAX_ANGLE_DEG, angle=True)
+        for name in ("ap_translation", "lat_translation", "axial_translation"):
+            _check_directed(self, name, "mm", name, policy.MAX_TRANSLATION_MM, angle=False)
+
     def without(self, *components: str) -> Deformity:
         """This deformity with the named components (:data:`STAGE_COMPONENTS`) corrected."""
         changes: dict[str, float | None] = {}
@@ -113,6 +213,12 @@ class Mounting:
     rotary_offset_deg: float = 0.0
     rotary_offset_dir: str | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("ap_offset", "lat_offset", "axial_offset"):
+            _check_directed(self, name, "mm", name, policy.MAX_OFFSET_MM, angle=False)
+        _check_directed(self, "rotary_offset", "deg", "rotary_offset", policy.MAX_ANGLE_DEG,
+                        angle=True)
+
 
 @dataclass(frozen=True)
 class StructureAtRisk:
@@ -125,6 +231,11 @@ class StructureAtRisk:
     lat_dir: str | None = None
     axial_mm: float = 0.0
     axial_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        check_text("name", self.name, required=True)
+        for axis in ("ap", "lat", "axial"):
+            _check_directed(self, axis, "mm", axis, policy.MAX_POSITION_MM, angle=False)
 
     def position(self, side: str) -> Array:
         """Start position in the anatomical frame (mm)."""
@@ -141,6 +252,11 @@ class Patient:
     id: str = ""
     bone: str = ""
 
+    def __post_init__(self) -> None:
+        check_word("side", self.side, SIDES)
+        for name in ("name", "id", "bone"):
+            check_text(name, getattr(self, name))
+
 
 @dataclass(frozen=True)
 class FrameSpec:
@@ -155,6 +271,46 @@ class FrameSpec:
     strut_readings_mm: tuple[float, ...] | None = None
     strut_sizes: tuple[str, ...] | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("proximal_ring_mm", "distal_ring_mm"):
+            object.__setattr__(self, name, check_number(name, getattr(self, name), above=0.0,
+                                                        maximum=policy.MAX_FRAME_MM))
+        check_word("reference", self.reference, REFERENCES)
+        check_text("hardware", self.hardware, MAX_HARDWARE_CHARS, required=True)
+        if "\0" in self.hardware:
+            raise InputError("must not contain a NUL character", "hardware")
+        if self.neutral_strut_mm is not None:
+            object.__setattr__(self, "neutral_strut_mm", check_number(
+                "neutral_strut_mm", self.neutral_strut_mm, above=0.0,
+                maximum=policy.MAX_FRAME_MM))
+        if self.strut_readings_mm is not None:
+            raw = self.strut_readings_mm
+            if not isinstance(raw, tuple | list) or len(raw) != 6:
+                raise InputError(f"must list six positive readings (struts 1..6, mm), got "
+                                 f"{show(raw)}", "strut_readings_mm")
+            object.__setattr__(self, "strut_readings_mm", tuple(
+                check_number(f"strut_readings_mm[{i}]", v, above=0.0,
+                             maximum=policy.MAX_FRAME_MM) for i, v in enumerate(raw)))
+        if self.strut_sizes is not None:
+            names = self.strut_sizes
+            if not isinstance(names, tuple | list) or len(names) != 6:
+                raise InputError(f"must list six strut size names, got {show(names)}",
+                                 "strut_sizes")
+            for i, size in enumerate(names):
+                check_size_name(f"strut_sizes[{i}]", size)
+            object.__setattr__(self, "strut_sizes", tuple(names))
+
+
+def check_size_name(field: str, value: Any) -> str:
+    """A strut size name has the shape of a word: letters, digits, ``_`` or ``-`` (at most
+    :data:`MAX_SIZE_NAME_CHARS`). Whether the catalogue has that size is checked against the
+    catalogue."""
+    if (not isinstance(value, str) or not value or len(value) > MAX_SIZE_NAME_CHARS
+            or not all(c.isascii() and (c.isalnum() or c in "_-") for c in value)):
+        raise InputError(f"must be a strut size name (a word of letters, digits, _ or -), got "
+                         f"{show(value)}", field)
+    return value
+
 
 @dataclass(frozen=True)
 class CorrectionSettings:
@@ -166,6 +322,48 @@ class CorrectionSettings:
     extra_lengthening_mm: float = 0.0
     stages: tuple[str, ...] = ()
     bone_radius_mm: float = 15.0
+
+    def __post_init__(self) -> None:
+        start = self.start_date
+        if not isinstance(start, dt.date):
+            raise InputError(f"must be a date YYYY-MM-DD, got {show(start)}", "start_date")
+        if isinstance(start, dt.datetime):
+            object.__setattr__(self, "start_date", start.date())
+        if not policy.EARLIEST_START_DATE <= self.start_date <= policy.LATEST_START_DATE:
+            raise InputError(f"must be between {policy.EARLIEST_START_DATE} and "
+                             f"{policy.LATEST_START_DATE}, got {self.start_date}", "start_date")
+        check_word("method", self.method, METHODS)
+        number = object.__setattr__
+        check_number("rate_mm_per_day", self.rate_mm_per_day, above=0.0)
+        number(self, "rate_mm_per_day", check_number(
+            "rate_mm_per_day", self.rate_mm_per_day, minimum=policy.MIN_RATE_MM_PER_DAY,
+            maximum=policy.MAX_RATE_MM_PER_DAY))
+        number(self, "adjustments_per_day", int(check_number(
+            "adjustments_per_day", self.adjustments_per_day, integer=True,
+            minimum=policy.MIN_ADJUSTMENTS_PER_DAY, below=policy.MAX_ADJUSTMENTS_PER_DAY + 1)))
+        number(self, "latency_days", int(check_number(
+            "latency_days", self.latency_days, integer=True, minimum=0,
+            maximum=policy.MAX_LATENCY_DAYS)))
+        number(self, "extra_lengthening_mm", check_number(
+            "extra_lengthening_mm", self.extra_lengthening_mm, minimum=0.0,
+            maximum=policy.MAX_EXTRA_LENGTHENING_MM))
+        number(self, "bone_radius_mm", check_number(
+            "bone_radius_mm", self.bone_radius_mm, above=0.0, below=policy.MAX_BONE_RADIUS_MM))
+        self._check_stages()
+
+    def _check_stages(self) -> None:
+        stages = self.stages
+        if not isinstance(stages, tuple | list) or not all(isinstance(s, str) for s in stages):
+            raise InputError(f"must be a list of stage names, got {show(stages)}", "stages")
+        for s in stages:
+            if s not in STAGE_WORDS:
+                raise InputError(f"{show(s)} is not allowed; allowed: {', '.join(STAGE_WORDS)}",
+                                 "stages")
+        if len(set(stages)) != len(stages) or ("lengthen_first" in stages and "length" in stages):
+            raise InputError(f"names a component twice: {show(list(stages))}", "stages")
+        if "lengthen_first" in stages and stages[0] != "lengthen_first":
+            raise InputError("lengthen_first must come first", "stages")
+        object.__setattr__(self, "stages", tuple(stages))
 
     @property
     def first_day(self) -> dt.date:
@@ -191,3 +389,40 @@ class Case:
     structures_at_risk: tuple[StructureAtRisk, ...] = ()
     schema_version: int = 1
     catalogue: Catalogue | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.schema_version, bool) or self.schema_version != 1:
+            raise InputError(f"{show(self.schema_version)} is not supported; allowed: 1",
+                             "schema_version")
+        check_word("mode", self.mode, MODES)
+        for name, kind in (("patient", Patient), ("frame", FrameSpec), ("deformity", Deformity),
+                           ("mounting", Mounting), ("correction", CorrectionSettings)):
+            if not isinstance(getattr(self, name), kind):
+                raise InputError(f"must be a {kind.__name__}", name)
+        f = self.frame
+        if self.mode == "chronic":
+            if f.neutral_strut_mm is None:
+                raise InputError("missing (required)", "frame.neutral_strut_mm")
+            if f.strut_readings_mm is not None:
+                raise InputError("is for residual mode; chronic mode starts from "
+                                 "frame.neutral_strut_mm", "frame.strut_readings_mm")
+        else:
+            if f.strut_readings_mm is None:
+                raise InputError("missing: residual mode needs the six scale readings now (mm)",
+                                 "frame.strut_readings_mm")
+            if f.neutral_strut_mm is not None:
+                raise InputError("is for chronic mode; residual mode starts from "
+                                 "frame.strut_readings_mm", "frame.neutral_strut_mm")
+        sars = tuple(self.structures_at_risk)
+        if len(sars) > policy.MAX_STRUCTURES_AT_RISK:
+            raise InputError(f"at most {policy.MAX_STRUCTURES_AT_RISK} allowed, got {len(sars)}",
+                             "structures_at_risk")
+        names = [s.name for s in sars]
+        if len(set(names)) != len(names):
+            raise InputError(f"names must be unique, got {show(names)}", "structures_at_risk")
+        object.__setattr__(self, "structures_at_risk", sars)
+
+
+def field_names(cls: type) -> tuple[str, ...]:
+    """The attribute names of a case dataclass, in order (the keys of its file section)."""
+    return tuple(f.name for f in fields(cls))

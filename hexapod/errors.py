@@ -5,7 +5,8 @@ them to exit codes (contract section 5):
 
 * :class:`InputError`, :class:`CaseError`, :class:`CatalogueError` -- bad input, exit code 2;
 * :class:`GeometryError` (and its subclasses) and :class:`PlanRefused` -- the case cannot be
-  planned safely, exit code 1.
+  planned safely, exit code 1;
+* anything else (including :class:`InternalError`) is a bug, exit code 3.
 """
 
 from __future__ import annotations
@@ -19,7 +20,22 @@ class HexapodError(Exception):
 
 
 class InputError(HexapodError, ValueError):
-    """An argument has the wrong shape, a non-finite value or a value outside its domain."""
+    """An argument has the wrong shape, a non-finite value or a value outside its domain.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what is allowed.
+    field : str, optional
+        The field (dataclass attribute or option) that holds the bad value, e.g.
+        ``"ap_angulation_deg"``; the file parser prefixes it with its section to make the key
+        path.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}" if field else message)
 
 
 class KeyPathError(InputError):
@@ -39,11 +55,12 @@ class KeyPathError(InputError):
 
     def __init__(self, path: str, message: str, source: str | None = None) -> None:
         self.path = path
-        self.message = message
         self.source = source
         where = f"{source}: " if source else ""
         super().__init__(f"{where}{self.kind} key '{path}': {message}" if path else
                          f"{where}{message}")
+        self.message = message
+        self.field = path or None
 
 
 class CaseError(KeyPathError):
@@ -56,6 +73,11 @@ class CatalogueError(KeyPathError):
     """A hardware catalogue is invalid: names the key path and what is allowed."""
 
     kind = "catalogue"
+
+
+class InternalError(HexapodError):
+    """A bug: a state the program should never reach. The command line reports it with exit
+    code 3 and asks for a report."""
 
 
 class GeometryError(HexapodError):

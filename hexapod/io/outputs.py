@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from hexapod import transforms as tf
-from hexapod.errors import InputError, PlanRefused
+from hexapod.errors import PlanRefused
 from hexapod.findings import Note
 from hexapod.io.case_file import case_to_dict
 from hexapod.io.hardware_text import plan_provenance, provenance_line
@@ -235,35 +233,17 @@ def write_output(path: str | Path, writer: Callable[[Path], None] | str | bytes,
     path : path of the output
     writer : the text or bytes to write, or a callable that writes to the temporary path it is
         given
-    force : replace an existing file
+    force : replace an existing regular file (never a folder, link or device)
 
     Raises
     ------
     InputError
-        The file exists and ``force`` is false, or its folder does not exist.
+        The file exists and ``force`` is false, it is not a regular file, or its folder does
+        not exist or is not writable.
     """
-    target = Path(path)
-    if target.exists() and not force:
-        raise InputError(f"{target} exists; use --force to replace it")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        if isinstance(writer, str):
-            tmp_path.write_text(writer, "utf-8")
-        elif isinstance(writer, bytes):
-            tmp_path.write_bytes(writer)
-        else:
-            writer(tmp_path)
-        os.chmod(tmp_path, 0o644)
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-    return target
+    from hexapod.io.files import write_atomic
+
+    return write_atomic(path, writer, force)
 
 
 def pose_lines(moving_in_reference: np.ndarray, geometry: Any) -> list[str]:

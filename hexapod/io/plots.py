@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -235,32 +236,70 @@ def sensitivity(result: Any) -> Figure:
 PLOTS = {"frame_3d": frame_3d, "strut_readings": strut_readings, "rate": rate, "xray": xray}
 
 
-def save_figure(fig: Figure, path: str | Path, force: bool = False) -> Path:
-    """Save one figure atomically; the format follows the suffix (png or pdf)."""
+def figure_bytes(fig: Figure, ext: str) -> bytes:
+    """A figure rendered as PNG or PDF bytes (deterministic metadata)."""
     import io
 
+    if ext not in ("png", "pdf"):
+        raise InputError(f"plots are written as .png or .pdf, not .{ext}")
+    buf = io.BytesIO()
+    fig.savefig(buf, format=ext, dpi=110,
+                metadata=METADATA if ext == "pdf" else {"Software": "hexapod"})
+    return buf.getvalue()
+
+
+def save_figure(fig: Figure, path: str | Path, force: bool = False) -> Path:
+    """Save one figure atomically; the format follows the suffix (png or pdf)."""
     target = Path(path)
     ext = target.suffix.lower().lstrip(".")
     if ext not in ("png", "pdf"):
         raise InputError(f"{target}: plots are written as .png or .pdf")
-    buf = io.BytesIO()
-    fig.savefig(buf, format=ext, dpi=110,
-                metadata=METADATA if ext == "pdf" else {"Software": "hexapod"})
-    return write_output(target, buf.getvalue(), force)
+    return write_output(target, figure_bytes(fig, ext), force)
+
+
+def plot_file_names() -> list[str]:
+    """The names of the files :func:`plot_files` makes."""
+    return [f"{name}.{ext}" for name in PLOTS for ext in ("png", "pdf")]
+
+
+def plot_files(plan: Plan, warn: Callable[[str], None] | None = None,
+               ) -> dict[str, Callable[[Path], None]]:
+    """Writers of every plot as PNG and PDF, by file name (each draws when called; the two
+    formats of one plot share its figure). Names are drawn literally (no mathtext); a
+    character the font lacks gives one line to ``warn`` instead of matplotlib's warnings."""
+    import warnings
+
+    import matplotlib
+
+    drawn: dict[str, Figure] = {}
+    warned: list[bool] = []
+
+    def writer(name: str, make: Callable[[Plan], Figure], ext: str) -> Callable[[Path], None]:
+        def write(tmp: Path) -> None:
+            with matplotlib.rc_context({"text.parse_math": False}), \
+                    warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                if name not in drawn:
+                    drawn.clear()  # one figure alive at a time
+                    drawn[name] = make(plan)
+                tmp.write_bytes(figure_bytes(drawn[name], ext))
+            glyphs = [w for w in caught if "missing from font" in str(w.message)]
+            for w in caught:
+                if w not in glyphs:
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            if glyphs and not warned and warn is not None:
+                warned.append(True)
+                warn("warning: some characters of the names (for example Chinese, Devanagari)"
+                     " are not in the plots' font and show as empty boxes")
+        return write
+
+    return {f"{name}.{ext}": writer(name, make, ext) for name, make in PLOTS.items()
+            for ext in ("png", "pdf")}
 
 
 def write_plots(plan: Plan, folder: str | Path, force: bool = False) -> list[Path]:
-    """Write every plot as PNG and PDF into ``folder`` (created if missing)."""
-    out = Path(folder)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out} is not a folder")
-    targets = [out / f"{name}.{ext}" for name in PLOTS for ext in ("png", "pdf")]
-    existing = [t for t in targets if t.exists()]
-    if existing and not force:
-        raise InputError(f"{existing[0]} exists; use --force to replace it")
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, make in PLOTS.items():
-        fig = make(plan)
-        written += [save_figure(fig, out / f"{name}.{ext}", force=True) for ext in ("png", "pdf")]
-    return written
+    """Write every plot as PNG and PDF into ``folder`` (created if missing): all the files or
+    none (they are drawn into a temporary folder beside it, then moved in)."""
+    from hexapod.io.files import write_folder
+
+    return write_folder(folder, dict(plot_files(plan)), force)

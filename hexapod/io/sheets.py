@@ -6,6 +6,7 @@ module costs nothing. The PDF bytes are deterministic: fixed metadata, no creati
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,14 @@ from hexapod.planning import Plan
 from hexapod.resume import Revision
 
 PAPER_MM = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
+FONT = "DejaVu Sans"
+#: Printed instead of a character the PDF font cannot show.
+MISSING_GLYPH = "?"
+#: Warning given once per sheet when characters were replaced.
+MISSING_GLYPH_WARNING = (
+    "warning: some characters of the names or notes (for example Chinese, Devanagari) are not "
+    f"in the sheet's font ({FONT}) and are printed as '{MISSING_GLYPH}'; write them on the "
+    "printed sheet by hand")
 MM = 1 / 25.4
 ROWS_PER_PAGE = 29
 METADATA = {"Creator": "hexapod", "Producer": "hexapod", "CreationDate": None,
@@ -50,8 +59,49 @@ def _fill(colour: str) -> tuple[str, str]:
     return fill, ("black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.45 else "white")
 
 
+@functools.lru_cache(maxsize=1)
+def _font_codepoints() -> frozenset[int]:
+    from matplotlib import ft2font
+    from matplotlib.font_manager import FontProperties, findfont
+
+    return frozenset(ft2font.FT2Font(findfont(FontProperties(family=FONT))).get_charmap())
+
+
+def printable(text: str) -> str:
+    """``text`` with every character the PDF font cannot show replaced by
+    :data:`MISSING_GLYPH` (so nothing prints as an empty box)."""
+    known = _font_codepoints()
+    return "".join(c if ord(c) in known or c.isspace() else MISSING_GLYPH for c in text)
+
+
+def text_width_mm(text: str, size: float) -> float:
+    """Printed width of ``text`` at ``size`` points in the sheet's font, mm."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    width, _, _ = TextToPath().get_text_width_height_descent(
+        text, FontProperties(family=FONT, size=size), ismath=False)
+    return float(width) * 25.4 / 72.0
+
+
+def fit(text: str, width_mm: float, size: float) -> str:
+    """``text`` cut (ending in an ellipsis) so that it prints within ``width_mm``."""
+    if text_width_mm(text, size) <= width_mm:
+        return text
+    lo, hi = 0, len(text)  # the longest prefix that fits, by bisection
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if text_width_mm(text[:mid] + "…", size) <= width_mm:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + "…"
+
+
 class _Page:
-    """One page drawn in millimetres from the top-left corner."""
+    """One page drawn in millimetres from the top-left corner. Text is drawn literally (no
+    mathtext: a ``$`` in a name is a dollar sign) and characters the font lacks are replaced
+    (``substituted`` records that it happened)."""
 
     def __init__(self, paper: str, revision: Revision | None = None) -> None:
         from matplotlib.figure import Figure
@@ -64,9 +114,13 @@ class _Page:
         ax.set_ylim(self.height, 0)
         ax.axis("off")
         self.ax = ax
+        self.substituted = False
 
     def text(self, x: float, y: float, s: str, size: float = 9, **kw: Any) -> None:
-        self.ax.text(x, y, s, fontsize=size, va=kw.pop("va", "top"), **kw)
+        shown = printable(s)
+        self.substituted |= shown != s
+        self.ax.text(x, y, shown, fontsize=size, va=kw.pop("va", "top"), parse_math=False,
+                     **kw)
 
     def box(self, x: float, y: float, w: float, h: float, fill: str = "none",
             edge: str = "black", lw: float = 0.6) -> None:
@@ -90,12 +144,25 @@ def _header(page: _Page, plan: Plan, title: str, page_no: int, pages: int) -> fl
     page.text(page.width - 15, 12, f"page {page_no} of {pages}", 8, ha="right")
     page.text(page.width - 15, 15.6, revision_text(page.revision), 7.5, ha="right",
               weight="bold")
-    who = "   ".join(x for x in (
-        f"Name: {pat.name}" if pat.name else "Name: ____________________",
-        f"ID: {pat.id}" if pat.id else "",
-        f"Side: {pat.side}", f"Bone: {pat.bone}" if pat.bone else "") if x)
-    page.text(15, 20, who, 9)
+    page.substituted |= any(printable(x) != x for x in (pat.name, pat.id, pat.bone))
+    page.text(15, 20, header_line(pat.name, pat.id, pat.side, pat.bone, page.width - 30), 9)
     return 27.0
+
+
+def header_line(name: str, id_: str, side: str, bone: str, width_mm: float,
+                size: float = 9) -> str:
+    """The patient line of a page header, fitted to ``width_mm``: the ID and bone are cut to
+    a quarter of the width each, then the name takes what is left, so "Side: ..." always
+    shows."""
+    gap = "   "
+    fixed = f"Side: {side}"
+    id_part = fit(printable(f"ID: {id_}"), width_mm / 4, size) if id_ else ""
+    bone_part = fit(printable(f"Bone: {bone}"), width_mm / 4, size) if bone else ""
+    others = gap.join(x for x in (id_part, fixed, bone_part) if x)
+    room = width_mm - text_width_mm(others + gap, size)
+    name_part = (fit(printable(f"Name: {name}"), room, size) if name
+                 else "Name: ____________________")
+    return gap.join(x for x in (name_part, id_part, fixed, bone_part) if x)
 
 
 def _summary_page(page: _Page, plan: Plan, pages: int, notes: list[Note]) -> None:
@@ -264,11 +331,13 @@ def render_sheet(plan: Plan, path: Path, paper: str = "a4",
     chunks = _paginate(plan)
     figures = (plots.strut_readings, plots.xray)
     total = len(chunks) + 1 + len(figures)
-    with matplotlib.rc_context({"pdf.compression": 6, "font.family": "DejaVu Sans",
-                                "path.simplify": False}), \
+    substituted = False
+    with matplotlib.rc_context({"pdf.compression": 6, "font.family": FONT,
+                                "path.simplify": False, "text.parse_math": False}), \
             PdfPages(path, metadata=METADATA) as pdf:
         page = _Page(paper, revision)
         _summary_page(page, plan, total, list(notes or []))
+        substituted |= page.substituted
         pdf.savefig(page.fig)
         for make in figures:  # the surgeon's plots, each on a page of its own
             fig = make(plan)
@@ -280,10 +349,13 @@ def render_sheet(plan: Plan, path: Path, paper: str = "a4",
         for n, rows in enumerate(chunks, start=2 + len(figures)):
             page = _Page(paper, revision)
             _sheet_page(page, plan, rows, n, total, notes=(n == 2 + len(figures)))
+            substituted |= page.substituted
             pdf.savefig(page.fig)
             if progress is not None and total > 3:
                 done = n * 20 // total
                 progress(f"[{'#' * done}{'.' * (20 - done)}] page {n} of {total}")
+    if substituted and progress is not None:
+        progress(MISSING_GLYPH_WARNING)
     return total
 
 
