@@ -385,7 +385,9 @@ def test_no_measurements_and_unreadable_files_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not valid TOML" in result.output
     missing = CliRunner().invoke(main, ["calibrate", str(tmp_path / "nope.toml"), "-o",
                                         str(tmp_path / "x.toml")])
-    assert missing.exit_code == 2 and "no measurement file" in missing.output
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    folder = CliRunner().invoke(main, ["calibrate", str(tmp_path), "-o", str(tmp_path / "y.toml")])
+    assert folder.exit_code == 2 and "is a directory" in folder.output
 
 
 # --- writing catalogues ----------------------------------------------------------------------

@@ -46,7 +46,7 @@ BOUNDED_RUNS = 1000
 #: Whether a broken promise on a run with a mutated hardware catalogue fails the test. The
 #: catalogue reader (io/catalogue_file.py) still lets some wrong types and deep nesting through
 #: as internal errors; set True once it refuses them. Those runs are always counted and printed.
-CATALOGUE_PROMISE_HOLDS = False
+CATALOGUE_PROMISE_HOLDS = True
 SEED = int(os.environ.get("HEXAPOD_FUZZ_SEED", "20261123"))
 NON_FINITE = re.compile(r"(?<![A-Za-z])(nan|inf|infinity)(?![A-Za-z])", re.IGNORECASE)
 

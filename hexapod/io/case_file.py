@@ -9,10 +9,6 @@ shape (sections, unknown keys, types of values) and adds the key path to the typ
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import stat
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +34,7 @@ from hexapod.case import (
     show,
 )
 from hexapod.errors import CaseError, InputError
+from hexapod.io.documents import read_document
 
 __all__ = ["DIRECTIONS", "METHODS", "MODES", "REFERENCES", "SIDES", "STAGE_COMPONENTS",
            "STAGE_WORDS", "case_to_dict", "parse_case", "read_case"]
@@ -188,101 +185,11 @@ def parse_case(data: Any, source: str | None = None) -> Case:
                    mounting=mounting, correction=correction, structures_at_risk=sars)
 
 
-def _read_bytes(path: Path, label: str) -> bytes:
-    """The bytes of a regular file of at most :data:`~hexapod.policy.MAX_CASE_FILE_BYTES`;
-    a folder, FIFO, device or larger file is refused without reading (or waiting on) it."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise CaseError("", f"case file {label} does not exist") from None
-    except OSError as exc:
-        raise CaseError("", f"cannot read case file {label}: {exc.strerror or exc}") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise CaseError("", f"{label} is a folder, not a case file")
-        if not stat.S_ISREG(info.st_mode):
-            raise CaseError("", f"{label} is not a regular file (a device, pipe or socket); "
-                            "give a case file")
-        if info.st_size > policy.MAX_CASE_FILE_BYTES:
-            raise CaseError("", f"{label} is {info.st_size} bytes; a case file is at most "
-                            f"{policy.MAX_CASE_FILE_BYTES} bytes")
-        with os.fdopen(fd, "rb", closefd=False) as stream:
-            data = stream.read(policy.MAX_CASE_FILE_BYTES + 1)
-    except OSError as exc:
-        raise CaseError("", f"cannot read case file {label}: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-    if len(data) > policy.MAX_CASE_FILE_BYTES:
-        raise CaseError("", f"{label} is larger than {policy.MAX_CASE_FILE_BYTES} bytes")
-    return data
-
-
-class _Table(dict[str, Any]):
-    """A JSON object that remembers the keys it was given more than once."""
-
-    duplicates: tuple[str, ...] = ()
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """JSON ``object_pairs_hook``: keep every key once and remember the repeated ones."""
-    table = _Table()
-    repeated = []
-    for key, value in pairs:
-        if key in table:
-            repeated.append(key)
-        table[key] = value
-    table.duplicates = tuple(repeated)
-    return table
-
-
-def _refuse_duplicates(data: Any, label: str) -> None:
-    """A key given twice in one JSON object is refused with its key path (TOML does so too;
-    JSON would silently keep the last value)."""
-    stack: list[tuple[str, Any]] = [("", data)]
-    while stack:
-        path, node = stack.pop()
-        if isinstance(node, _Table):
-            if node.duplicates:
-                raise CaseError(f"{path}{node.duplicates[0]}",
-                                "given twice in the same table; give each key once", label)
-            stack += [(f"{path}{k}.", v) for k, v in reversed(node.items())]
-        elif isinstance(node, list):
-            stack += [(f"{path.rstrip('.')}[{i}].", v) for i, v in reversed(list(
-                enumerate(node)))]
-
-
-def _decode(raw: bytes, label: str, is_json: bool) -> Any:
-    try:
-        text = raw.decode("utf-8-sig")  # a byte-order mark is accepted and dropped
-    except UnicodeDecodeError as exc:
-        raise CaseError("", f"{label} is not UTF-8 text (byte {exc.start})") from None
-    if "\0" in text:
-        raise CaseError("", f"{label} holds NUL characters: not a text case file")
-    try:
-        if is_json:
-            data = json.loads(text, object_pairs_hook=_pairs)
-            _refuse_duplicates(data, label)
-            return data
-        return tomllib.loads(text)
-    except CaseError:
-        raise
-    except json.JSONDecodeError as exc:
-        raise CaseError("", f"{label} is not valid JSON: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CaseError("", f"{label} is not valid TOML: {exc}") from None
-    except RecursionError:
-        raise CaseError("", f"{label} nests tables or lists too deeply") from None
-    except ValueError as exc:  # an integer of thousands of digits
-        raise CaseError("", f"{label} holds a value that cannot be read (an integer of "
-                        f"thousands of digits?): {str(exc).split(';')[0]}") from None
-
-
 def read_case(path: str | Path) -> Case:
     """Read a case file: ``.json`` as JSON, anything else as TOML."""
     p = Path(path)
     label = str(path)
-    data = _decode(_read_bytes(p, label), label, p.suffix.lower() == ".json")
+    data = read_document(p, "case file", CaseError)
     try:
         return parse_case(data, label)
     except CaseError as exc:

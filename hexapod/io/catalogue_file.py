@@ -23,6 +23,7 @@ from hexapod.hardware import (
     RingSize,
     StrutSize,
 )
+from hexapod.io.documents import read_document
 
 BUILTIN = ("tsf-like",)
 
@@ -51,19 +52,16 @@ def load_catalogue(name_or_path: str | Path = "tsf-like") -> Catalogue:
         label = name_or_path
     else:
         path = Path(name_or_path)
-        if not path.is_file():
+        if not path.exists():
             raise CatalogueError(
                 "", f"no catalogue called {label!r}: give one of {', '.join(BUILTIN)} or the "
                 "path of a catalogue file")
+        data = read_document(path, "catalogue file", CatalogueError)
         try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CatalogueError("", f"cannot read catalogue file {label}: {exc}") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError("", f"catalogue {label} is not valid TOML: {exc}") from exc
-    return parse_catalogue(data, label)
+            return parse_catalogue(data, label)
+        except RecursionError:
+            raise CatalogueError("", f"{label} nests tables or lists too deeply") from None
+    return parse_catalogue(tomllib.loads(text), label)
 
 
 def finite_number(value: int | float) -> bool:

@@ -8,7 +8,6 @@ what is needed.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from hexapod.calibration import ChordObservations, chord_fit_is_determined
 from hexapod.errors import KeyPathError
 from hexapod.hardware import Catalogue
 from hexapod.io.catalogue_file import builtin_names, finite_number
+from hexapod.io.documents import read_document
 
 #: Largest distance, reading or ring size accepted (mm): larger ones are typing errors.
 MAX_MM = 1000.0
@@ -81,18 +81,7 @@ def read_measurements(path: str | Path) -> Measurements:
         Unreadable file, invalid TOML, or an invalid entry (the message names its key path).
     """
     label = str(path)
-    p = Path(path)
-    if not p.is_file():
-        raise MeasurementError("", f"no measurement file {label}")
-    try:
-        text = p.read_text("utf-8-sig")
-        data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MeasurementError("", f"cannot read measurement file {label}: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise MeasurementError("", f"{label} is not valid TOML: {exc}") from exc
-    except RecursionError:
-        raise MeasurementError("", f"{label} is nested too deeply") from None
+    data = read_document(path, "measurement file", MeasurementError)
     return parse_measurements(data, label)
 
 
