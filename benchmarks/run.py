@@ -127,18 +127,21 @@ def bench_fk(ref: np.ndarray, mov: np.ndarray, repeat: int) -> None:
     k = 100_000
     poses = random_poses(k)
     lengths = kin.strut_lengths(ref, mov, poses)
-    rate = k / median_time(lambda: kin.solve_pose(ref, mov, lengths), repeat)
-    status = k / median_time(lambda: kin.solve_pose_status(ref, mov, lengths), repeat)
-    worst = float(np.max(np.abs(kin.solve_pose(ref, mov, lengths) - poses)))
+    rate = k / median_time(lambda: kin.solve_pose(ref, mov, lengths, moving_side=-1.0), repeat)
+    status = k / median_time(
+        lambda: kin.solve_pose_status(ref, mov, lengths, moving_side=-1.0), repeat)
+    worst = float(np.max(np.abs(kin.solve_pose(ref, mov, lengths, moving_side=-1.0) - poses)))
     m = 100
     scipy_rate = m / median_time(lambda: scipy_fk(ref, mov, lengths[:m]), 1)
-    loop_rate = m / median_time(lambda: [kin.solve_pose(ref, mov, x) for x in lengths[:m]], 1)
+    loop_rate = m / median_time(
+        lambda: [kin.solve_pose(ref, mov, x, moving_side=-1.0) for x in lengths[:m]], 1)
     row("FK 10^5 poses, with condition guard", rate / 1e3, "k poses/s", ">= 500",
         rate >= 5e5, "scipy least_squares/pose", scipy_rate / 1e3, rate / scipy_rate)
     row("FK 10^5 poses, status per pose", status / 1e3, "k poses/s", ">= 500", status >= 5e5,
         "per-pose loop", loop_rate / 1e3, status / loop_rate)
     row("FK round-trip error (max |dpose|)", worst, "mm", "< 1e-9", worst < 1e-9)
-    single = median_time(lambda: kin.solve_pose(ref, mov, lengths[0]), max(20, repeat))
+    single = median_time(lambda: kin.solve_pose(ref, mov, lengths[0], moving_side=-1.0),
+                         max(20, repeat))
     row("FK single pose", single * 1e3, "ms", "< 0.3", single < 3e-4,
         "scipy least_squares (ms)", 1e3 / scipy_rate, 1.0 / scipy_rate / single)
 

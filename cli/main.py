@@ -384,18 +384,17 @@ def pose(case: Path | None, hardware: str | None, proximal_ring: float | None,
 
     import numpy as np
 
-    from hexapod import kinematics as kin
     from hexapod.clinical import reading_to_length
+    from hexapod.frame import Frame
     from hexapod.io.catalogue_file import load_catalogue
     from hexapod.io.outputs import pose_lines
 
     cat = load_catalogue(hardware or "tsf-like")
-    geo = cat.frame_geometry(proximal_ring, distal_ring,
-                             reference or "proximal")  # type: ignore[arg-type]
+    frame = Frame.from_catalogue(cat, proximal_ring, distal_ring,
+                                 reference or "proximal")  # type: ignore[arg-type]
     lens = np.array([reading_to_length(cat, r) for r in readings])
-    solved = kin.solve_pose(geo.reference_joints, geo.moving_joints, lens,
-                            moving_side=geo.moving_side)
-    for line in pose_lines(solved, geo):
+    solved = frame.solve_pose(lens)
+    for line in pose_lines(solved, frame.geometry):
         click.echo(line)
 
 

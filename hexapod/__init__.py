@@ -38,6 +38,7 @@ from hexapod.errors import (
     SingularFrameError,
 )
 from hexapod.findings import Note, RowWarning, Violation
+from hexapod.frame import Frame
 from hexapod.hardware import Catalogue
 from hexapod.io.catalogue_file import load_catalogue
 from hexapod.io.loading import load_case
@@ -55,6 +56,7 @@ __all__ = [
     "ConvergenceError",
     "CorrectionSettings",
     "Deformity",
+    "Frame",
     "FrameSpec",
     "GeometryError",
     "HexapodError",

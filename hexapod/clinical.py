@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from hexapod import kinematics as kin
 from hexapod import transforms as tf
 from hexapod.anatomy import (
     distal_in_proximal,
@@ -24,6 +23,7 @@ from hexapod.anatomy import (
 from hexapod.case import STAGE_COMPONENTS, Case, Deformity
 from hexapod.errors import GeometryError, InputError
 from hexapod.findings import Note
+from hexapod.frame import Frame
 from hexapod.geometry import FrameGeometry, Reference
 from hexapod.hardware import Catalogue
 
@@ -59,7 +59,10 @@ class PlanInput:
     ----------
     case : Case
     catalogue : Catalogue
+    frame : Frame
+        The frame's joints, strut sizes and kinematics.
     geometry : FrameGeometry
+        Its joint centres (``frame.geometry``).
     reference_ring_in_anatomy : ndarray (4, 4)
         The mounting ``M``.
     distal_in_proximal : ndarray (4, 4)
@@ -88,6 +91,7 @@ class PlanInput:
 
     case: Case
     catalogue: Catalogue
+    frame: Frame
     geometry: FrameGeometry
     reference_ring_in_anatomy: Array
     distal_in_proximal: Array
@@ -160,8 +164,9 @@ def build_plan_input(case: Case, catalogue: Catalogue) -> PlanInput:
     """
     side = case.patient.side
     spec = case.frame
-    geometry = catalogue.frame_geometry(spec.proximal_ring_mm, spec.distal_ring_mm,
-                                        spec.reference)
+    frame = Frame.from_catalogue(catalogue, spec.proximal_ring_mm, spec.distal_ring_mm,
+                                 spec.reference)
+    geometry = frame.geometry
     mount = reference_ring_in_anatomy(case.mounting, side)
     extra = case.correction.extra_lengthening_mm
 
@@ -205,8 +210,7 @@ def build_plan_input(case: Case, catalogue: Catalogue) -> PlanInput:
         lengths = np.array([reading_to_length(catalogue, r, s)
                             for r, s in zip(spec.strut_readings_mm, sizes, strict=True)])
         try:
-            start = kin.solve_pose(geometry.reference_joints, geometry.moving_joints, lengths,
-                                   moving_side=geometry.moving_side)
+            start = frame.solve_pose(lengths)
         except GeometryError as exc:
             raise GeometryError(f"the six strut readings do not describe a frame: {exc}") from exc
         target = correction_in_ring @ start
@@ -216,9 +220,10 @@ def build_plan_input(case: Case, catalogue: Catalogue) -> PlanInput:
     names = tuple(s.name for s in case.structures_at_risk)
     points = (np.stack([s.position(side) for s in case.structures_at_risk])
               if case.structures_at_risk else np.zeros((0, 3)))
-    start_lengths = kin.strut_lengths(geometry.reference_joints, geometry.moving_joints, start)
+    start_lengths = frame.strut_lengths(start)
     return PlanInput(
-        case=case, catalogue=catalogue, geometry=geometry, reference_ring_in_anatomy=mount,
+        case=case, catalogue=catalogue, frame=frame, geometry=geometry,
+        reference_ring_in_anatomy=mount,
         distal_in_proximal=distal_in_proximal(case.deformity, side),
         waypoints_in_anatomy=waypoints, stage_names=stage_names, start_pose=start,
         target_pose=np.asarray(target, dtype=float), stage_poses=stage_poses,

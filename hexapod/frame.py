@@ -20,6 +20,7 @@ from hexapod.errors import InputError
 from hexapod.geometry import FrameGeometry, Reference, mean_joint_radius
 
 if TYPE_CHECKING:
+    from hexapod.case import Case
     from hexapod.hardware import Catalogue
 
 Array = NDArray[np.float64]
@@ -89,8 +90,16 @@ class Frame:
         return cls(geometry.reference_joints, geometry.moving_joints, geometry.reference,
                    low, high, increment, offset, tuple(s.name for s in catalogue.strut_sizes))
 
-    # ``Frame.from_case(case)`` (the case's rings, reference and catalogue) belongs with the
-    # case loading and is added there.
+    @classmethod
+    def from_case(cls, case: Case) -> Frame:
+        """The frame of a case: its two rings, its reference and its catalogue's struts
+        (``case.catalogue``, attached by :func:`hexapod.load_case`)."""
+        if case.catalogue is None:
+            raise InputError("case.catalogue is missing: load the case with hexapod.load_case, "
+                             "or attach one with dataclasses.replace(case, catalogue=...)")
+        spec = case.frame
+        return cls.from_catalogue(case.catalogue, spec.proximal_ring_mm, spec.distal_ring_mm,
+                                  spec.reference)
 
     # --- geometry ------------------------------------------------------------------------
     @property

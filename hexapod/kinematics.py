@@ -209,17 +209,34 @@ def _scaled_condition(jac: Array, ref: Array, mov: Array, scale: float | None) -
 
 
 def default_guess(reference_joints: ArrayLike, moving_joints: ArrayLike, lengths: ArrayLike,
-                  moving_side: float = -1.0) -> Array:
+                  moving_side: float | None = None) -> Array:
     """Neutral-frame start guess for :func:`solve_pose`: rings parallel and coaxial, the moving
     ring along ``moving_side * z`` of the reference ring at the height that matches the mean
     squared length."""
     ref, mov = _joints(reference_joints, moving_joints)
+    side = _side(None, moving_side)
     lens = np.asarray(lengths, dtype=float)
     horiz = np.sum((mov[:, :2] - ref[:, :2]) ** 2, axis=1)
     h = np.sqrt(np.maximum(np.mean(lens**2 - horiz, axis=-1), 1.0))
     t = np.zeros((*h.shape, 3))
-    t[..., 2] = moving_side * h
+    t[..., 2] = side * h
     return from_translation(t)
+
+
+def _side(guess: ArrayLike | None, moving_side: float | None) -> float:
+    """The moving ring's side (-1 below the reference ring, +1 above): as given, else the side
+    of the guess. Without either there is no safe default (a frame whose moving ring is above
+    would silently get the mirror-image pose), so it is an error; :class:`hexapod.Frame`
+    always knows its side."""
+    if moving_side is not None:
+        if moving_side not in (-1.0, 1.0):
+            raise InputError(f"moving_side must be -1 or +1, got {moving_side!r}")
+        return float(moving_side)
+    if guess is None:
+        raise InputError("give a guess or moving_side (-1: moving ring along -z of the "
+                         "reference ring, +1: along +z); hexapod.Frame.solve_pose knows it")
+    z = np.asarray(guess, dtype=float)[..., 2, 3]
+    return 1.0 if float(np.mean(z)) > 0 else -1.0
 
 
 
@@ -243,7 +260,7 @@ def solve_pose_status(
     *,
     tolerance_mm: float = 1e-10,
     max_iterations: int = 60,
-    moving_side: float = -1.0,
+    moving_side: float | None = None,
 ) -> FKResult:
     """Forward kinematics with a status per pose instead of an exception for the batch.
 
@@ -256,7 +273,8 @@ def solve_pose_status(
     """
     ref, mov = _joints(reference_joints, moving_joints)
     lens = _check_lengths(lengths)
-    return _forward(ref, mov, lens, guess, tolerance_mm, max_iterations, moving_side, None)[0]
+    return _forward(ref, mov, lens, guess, tolerance_mm, max_iterations,
+                    _side(guess, moving_side), None)[0]
 
 
 def _raise_failures(result: FKResult, lens: Array, cond: Array | None,
@@ -296,7 +314,7 @@ def solve_pose(
     tolerance_mm: float = 1e-10,
     max_iterations: int = 60,
     max_condition: float | None = NUMERICAL_CONDITION_LIMIT,
-    moving_side: float = -1.0,
+    moving_side: float | None = None,
 ) -> Array:
     """Forward kinematics: the pose(s) of the moving ring that give the six lengths.
 
@@ -323,9 +341,10 @@ def solve_pose(
     max_condition : float or None
         Refuse solutions whose scaled Jacobian's Frobenius-norm condition number exceeds this
         (None: no check).
-    moving_side : float
-        -1 if the moving ring is distal of the reference ring (along its -z), +1 if proximal;
-        used only for the default guess.
+    moving_side : {-1, +1}, optional
+        -1 if the moving ring is distal of the reference ring (along its -z), +1 if proximal.
+        Required without a guess (there is no safe default: the wrong side gives the
+        mirror-image pose); :meth:`hexapod.Frame.solve_pose` passes its own.
 
     Returns
     -------
@@ -345,8 +364,8 @@ def solve_pose(
     ref, mov = _joints(reference_joints, moving_joints)
     lens = _check_lengths(lengths)
     scale = None if max_condition is None else mean_joint_radius(ref, mov)
-    result, cond = _forward(ref, mov, lens, guess, tolerance_mm, max_iterations, moving_side,
-                            scale)
+    result, cond = _forward(ref, mov, lens, guess, tolerance_mm, max_iterations,
+                            _side(guess, moving_side), scale)
     _raise_failures(result, lens, cond, max_condition)
     poses = result.poses
     poses.setflags(write=True)  # private to this call: hand it over as a plain array

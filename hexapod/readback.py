@@ -248,7 +248,6 @@ def ring_pose_from_readings(plan_input: Any, readings_mm: ArrayLike,
     GeometryError
         No frame has these readings.
     """
-    from hexapod import kinematics as kin
     from hexapod.clinical import reading_to_length
 
     pi = plan_input
@@ -260,10 +259,8 @@ def ring_pose_from_readings(plan_input: Any, readings_mm: ArrayLike,
         raise InputError(f"give six strut sizes (struts 1..6), got {len(fitted)}")
     lengths = np.array([reading_to_length(pi.catalogue, float(r), s)
                         for r, s in zip(readings, fitted, strict=True)])
-    geo = pi.geometry
     try:
-        return kin.solve_pose(geo.reference_joints, geo.moving_joints, lengths,
-                              guess=pi.start_pose, moving_side=geo.moving_side)
+        return pi.frame.solve_pose(lengths, guess=pi.start_pose)
     except GeometryError as exc:
         raise GeometryError(f"the six strut readings do not describe a frame: {exc}") from exc
 

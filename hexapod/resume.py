@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hexapod import kinematics as kin
 from hexapod import transforms as tf
 from hexapod.case import Case, Deformity, StructureAtRisk
 from hexapod.clinical import PlanInput, reading_to_length
@@ -183,11 +182,9 @@ def ring_pose_of_readings(plan_input: PlanInput, readings_mm: ArrayLike,
         raise InputError(f"give six strut sizes (struts 1..6), got {len(fitted)}")
     lengths = np.array([reading_to_length(pi.catalogue, float(r), s)
                         for r, s in zip(readings, fitted, strict=True)])
-    geo = pi.geometry
     start = pi.start_pose if guess is None else np.asarray(guess, dtype=float)
     try:
-        pose = kin.solve_pose(geo.reference_joints, geo.moving_joints, lengths, guess=start,
-                              moving_side=geo.moving_side)
+        pose = pi.frame.solve_pose(lengths, guess=start)
     except GeometryError as exc:
         raise GeometryError(f"the six strut readings do not describe a frame: {exc}") from exc
     return np.asarray(pose, dtype=float), lengths
@@ -245,7 +242,6 @@ def resume_plan_input(plan_input: PlanInput, readings_mm: ArrayLike,
                                   strut_readings_mm=readings, strut_sizes=fitted),
         correction=dataclasses.replace(case.correction, start_date=date, latency_days=0),
         structures_at_risk=_moved_structures(case, motion))
-    geo = pi.geometry
     return dataclasses.replace(
         pi, case=new_case, distal_in_proximal=np.array(d_in_p), waypoints_in_anatomy=waypoints,
         stage_names=pi.stage_names[first_stage:], start_pose=ring_now,
@@ -254,7 +250,7 @@ def resume_plan_input(plan_input: PlanInput, readings_mm: ArrayLike,
         moving_axis=motion[:3, :3] @ pi.moving_axis,
         structure_points=(tf.apply(motion, pi.structure_points) if len(pi.structure_points)
                           else np.zeros((0, 3))),
-        start_lengths=kin.strut_lengths(geo.reference_joints, geo.moving_joints, ring_now),
+        start_lengths=pi.frame.strut_lengths(ring_now),
         notes=())
 
 

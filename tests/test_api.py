@@ -35,6 +35,8 @@ def test_readme_python_snippet_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     rx = namespace["rx"]
     assert isinstance(rx, hexapod.Plan)
     assert np.asarray(namespace["readings"]).shape == (len(rx.day), 6)
+    np.testing.assert_allclose(namespace["back"], rx.poses, atol=1e-9)  # FK(IK(P)) = P
+    assert isinstance(namespace["frame"], hexapod.Frame)
 
 
 def test_public_names_are_exported() -> None:
@@ -139,3 +141,20 @@ def test_wheel_installs_no_top_level_cli_module(tmp_path: Path) -> None:
     entry = [n for n in names if n.endswith("entry_points.txt")]
     text = zipfile.ZipFile(wheel).read(entry[0]).decode()
     assert "hexapod = hexapod_cli.main:main" in text
+
+
+@pytest.mark.parametrize("sample", ["right_tibia_chronic", "left_tibia_chronic",
+                                    "distal_tibia_distal_reference", "total_residual"])
+def test_frame_round_trip_around_each_case_start(sample: str) -> None:
+    from hexapod import transforms as tf
+
+    case = hexapod.load_case(ROOT / "sample_cases" / f"{sample}.toml")
+    frame = hexapod.Frame.from_case(case)
+    start = hexapod.plan(case).poses[0]
+    rng = np.random.default_rng(11)
+    poses = tf.exp(rng.normal(size=(50, 3)) * 5.0, rng.normal(size=(50, 3)) * 0.05) @ start
+    np.testing.assert_allclose(frame.solve_pose(frame.strut_lengths(poses)), poses, atol=1e-9)
+    # without a guess the frame starts on its own side (no mirror image)
+    single = frame.solve_pose(frame.strut_lengths(start))
+    np.testing.assert_allclose(single, start, atol=1e-9)
+    assert np.sign(single[2, 3]) == frame.moving_side

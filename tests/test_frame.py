@@ -58,9 +58,15 @@ def test_default_guess_is_on_the_moving_side(reference: str, z: float) -> None:
     assert frame.neutral_height(float(lengths[0])) == pytest.approx(130.0, abs=1e-12)
     assert frame.solve_pose(lengths)[2, 3] == pytest.approx(z, abs=1e-9)
     assert frame.solve_pose_status(lengths).poses[2, 3] == pytest.approx(z, abs=1e-9)
-    # the free function alone defaults to the proximal side: the frame is what knows
-    assert kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths)[2, 3] == \
-        pytest.approx(-130.0, abs=1e-9)
+    # the kernel has no default side (the wrong one gives the mirror image, z = -z): without
+    # a guess it must be told, and told the other side it returns exactly that mirror
+    with pytest.raises(InputError, match="moving_side"):
+        kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths)
+    with pytest.raises(InputError, match="moving_side"):
+        kin.solve_pose_status(frame.reference_joints, frame.moving_joints, lengths)
+    mirror = kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths,
+                            moving_side=-frame.moving_side)
+    assert mirror[2, 3] == pytest.approx(-z, abs=1e-9)
 
 
 def test_rings_by_anatomy_whatever_the_reference() -> None:

@@ -66,17 +66,18 @@ def test_batch_equals_plain_loop(frame: FrameGeometry, rng: np.random.Generator,
                         for b, m in zip(frame.reference_joints, frame.moving_joints, strict=True)]
                        for p in flat])
     np.testing.assert_allclose(lengths.reshape(-1, 6), oracle, atol=1e-12)
-    solved = kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths)
+    solved = kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths, moving_side=-1.0)
     assert solved.shape == (*shape, 4, 4)
     for pose, length in zip(flat, lengths.reshape(-1, 6), strict=True):
-        single = kin.solve_pose(frame.reference_joints, frame.moving_joints, length)
+        single = kin.solve_pose(frame.reference_joints, frame.moving_joints, length,
+                                moving_side=-1.0)
         np.testing.assert_allclose(single, pose, atol=1e-9)
 
 
 def test_round_trip_thousands(frame: FrameGeometry, rng: np.random.Generator) -> None:
     poses = random_poses(rng, (5000,), angle_deg=8.0, shift_mm=10.0)
     lengths = ik(frame, poses)
-    solved = kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths)
+    solved = kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths, moving_side=-1.0)
     np.testing.assert_allclose(solved[..., :3, 3], poses[..., :3, 3], atol=1e-9)
     angle = tf.rotation_angle(tf.invert(solved) @ poses)
     assert float(np.max(angle)) < 1e-9
@@ -102,13 +103,14 @@ def test_near_identity_perturbations(frame: FrameGeometry, rng: np.random.Genera
     base = frame.neutral_pose(150.0)
     tiny = random_poses(rng, (200,), height=0.0, angle_deg=1e-6, shift_mm=1e-6, side=0.0)
     poses = base @ tiny
-    solved = kin.solve_pose(frame.reference_joints, frame.moving_joints, ik(frame, poses))
+    solved = kin.solve_pose(frame.reference_joints, frame.moving_joints, ik(frame, poses),
+                            moving_side=-1.0)
     np.testing.assert_allclose(solved, poses, atol=1e-9)
 
 
 def test_guess_selects_mirror_assembly(frame: FrameGeometry) -> None:
     lengths = ik(frame, frame.neutral_pose(150.0))
-    below = kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths)
+    below = kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths, moving_side=-1.0)
     above = kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths,
                            guess=tf.from_translation([0, 0, 140.0]))
     assert below[2, 3] == pytest.approx(-150.0)
@@ -156,7 +158,7 @@ def test_singular_configuration_detected(frame: FrameGeometry) -> None:
 def test_bad_lengths(frame: FrameGeometry, lengths: np.ndarray, error: type,
                      match: str) -> None:
     with pytest.raises(error, match=match):
-        kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths)
+        kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths, moving_side=-1.0)
 
 
 def test_bad_joints_and_poses(frame: FrameGeometry) -> None:
@@ -245,7 +247,8 @@ def test_chunked_fk_equals_unchunked_and_loop(frame: FrameGeometry, rng: np.rand
     assert whole.poses.shape == (*shape, 4, 4) and whole.converged.shape == shape
     flat = lengths.reshape(-1, 6)
     for i, pose in enumerate(whole.poses.reshape(-1, 4, 4)):
-        np.testing.assert_allclose(pose, kin.solve_pose(ref, mov, flat[i]), atol=1e-12)
+        np.testing.assert_allclose(pose, kin.solve_pose(ref, mov, flat[i], moving_side=-1.0),
+                                   atol=1e-12)
     np.testing.assert_allclose(whole.poses, poses, atol=1e-9)
     assert whole.converged.all() and whole.same_branch.all() and not whole.singular.any()
     assert float(np.max(whole.residual_mm, initial=0.0)) < 1e-10
@@ -257,7 +260,7 @@ def test_fk_reports_a_failing_pose_and_solves_the_others(frame: FrameGeometry,
     poses = random_poses(rng, (4, 5))
     lengths = ik(frame, poses)
     lengths[2, 3] = [20, 400, 20, 400, 20, 400.0]  # no assembly has these
-    result = kin.solve_pose_status(ref, mov, lengths)
+    result = kin.solve_pose_status(ref, mov, lengths, moving_side=-1.0)
     expected = np.ones((4, 5), dtype=bool)
     expected[2, 3] = False
     np.testing.assert_array_equal(result.converged, expected)
@@ -265,7 +268,7 @@ def test_fk_reports_a_failing_pose_and_solves_the_others(frame: FrameGeometry,
     np.testing.assert_allclose(result.poses[expected], poses[expected], atol=1e-9)
     assert not result.poses.flags.writeable and not result.converged.flags.writeable
     with pytest.raises(ConvergenceError, match=r"1 of 20 .*index \(2, 3\)"):
-        kin.solve_pose(ref, mov, lengths)
+        kin.solve_pose(ref, mov, lengths, moving_side=-1.0)
 
 
 def test_fk_branch_flag_follows_the_guess(frame: FrameGeometry) -> None:
@@ -342,7 +345,7 @@ def test_rotation_steps_match_rodrigues(rng: np.random.Generator, scale: float) 
 
 def test_single_pose_kernel_reports_failure(frame: FrameGeometry) -> None:
     ref, mov = frame.reference_joints, frame.moving_joints
-    result = kin.solve_pose_status(ref, mov, [20, 400, 20, 400, 20, 400.0])
+    result = kin.solve_pose_status(ref, mov, [20, 400, 20, 400, 20, 400.0], moving_side=-1.0)
     assert result.poses.shape == (4, 4) and not result.converged
     assert result.residual_mm > 1.0
     near_flat = kin.solve_pose_status(ref, mov, ik(frame, frame.neutral_pose(1e-4)),
@@ -355,7 +358,8 @@ def test_unconverged_residual_belongs_to_the_returned_pose(frame: FrameGeometry,
                                                            count: int) -> None:
     ref, mov = frame.reference_joints, frame.moving_joints
     lengths = np.broadcast_to(ik(frame, random_poses(np.random.default_rng(9), ())), (count, 6))
-    result = kin.solve_pose_status(ref, mov, lengths, max_iterations=2)  # too few steps
+    # too few steps
+    result = kin.solve_pose_status(ref, mov, lengths, max_iterations=2, moving_side=-1.0)
     assert not result.converged.any()
     achieved = ik(frame, result.poses)
     np.testing.assert_allclose(result.residual_mm, np.max(np.abs(achieved - lengths), axis=-1),

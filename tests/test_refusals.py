@@ -198,13 +198,21 @@ def test_rate_violation_when_a_report_is_faster_than_the_rate() -> None:
                                                              report.pace_setter)
 
 
-def test_assembly_when_rounded_readings_reach_no_frame() -> None:
+def test_assembly_names_the_first_row_that_reaches_no_frame() -> None:
     pi = build_plan_input(case(), CATALOGUE)
     report = pace.pace_report(pi)
     poses, day, _, _ = path.rows(pi, report.stage_days)
+    lengths = pi.frame.strut_lengths(poses)
+    assert assemble(pi, lengths, poses, day).shape == poses.shape  # exact lengths assemble
+    broken = lengths.copy()
+    broken[5:, 2] = 1.0  # from row 5 on, strut 3 is 1 mm long: no frame has that
     with pytest.raises(PlanRefused) as info:
-        assemble(pi, np.full((len(poses), 6), 1.0), poses, day)
-    assert info.value.violations[0].kind == "assembly"
+        assemble(pi, broken, poses, day)
+    (v,) = info.value.violations
+    assert (v.kind, v.day, v.detail["row"], v.detail["rows"]) == ("assembly", int(day[5]), 5,
+                                                                 len(day) - 5)
+    assert v.value is not None and v.value > 1.0
+    assert "row 5 reach no frame" in violation_message(v)
 
 
 def test_two_swaps_a_day_guard() -> None:

@@ -51,7 +51,10 @@ _VIOLATIONS: dict[str, Any] = {
         f"{v.detail['limit_deg']:g}°)"),
     "rate": lambda v: (f"{v.detail['point']} would move {v.value:.2f} mm/day "
                        f"(rate {v.limit:g} mm/day)"),
-    "assembly": lambda v: f"a row's rounded readings do not assemble: {v.detail['error']}",
+    "assembly": lambda v: (
+        f"day {v.day}: the rounded readings of row {v.detail['row']} reach no frame near the "
+        "planned pose (" + ("another assembly of the frame" if v.detail["other_branch"]
+                            else f"length residual {v.value:.3g} mm") + ")"),
     "two_swaps_a_day": lambda v: f"day {v.day}: strut {v.strut} would need two swaps in one day",
 }
 

@@ -18,10 +18,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from hexapod import kinematics as kin
 from hexapod.case import Case
 from hexapod.clinical import PlanInput, build_plan_input
-from hexapod.errors import GeometryError, InputError, PlanRefused
+from hexapod.errors import InputError, PlanRefused
 from hexapod.findings import Note, RowWarning, Violation
 from hexapod.planning import clock, path, remedies, rounding, safety, sizes
 from hexapod.planning.advice import neutral_strut_advice, suggest_neutral_strut
@@ -34,6 +33,8 @@ __all__ = ["PaceReport", "Plan", "Summary", "Swap", "neutral_strut_advice", "pla
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 _TOL = 1e-9
+#: Largest length residual (mm) of a forward-kinematics solution (the solver's tolerance).
+ASSEMBLY_TOLERANCE_MM = 1e-10
 
 
 def prepare(case: Case) -> PlanInput:
@@ -118,8 +119,7 @@ def _plan(plan_input: PlanInput) -> Plan:
 def joint_lengths(plan_input: PlanInput, poses: Array) -> Array:
     """Exact joint-centre distances of the planned poses; in residual mode row 0 is the
     frame's own (the lengths its readings set)."""
-    geo = plan_input.geometry
-    lengths = kin.strut_lengths(geo.reference_joints, geo.moving_joints, poses, check=False)
+    lengths = np.array(plan_input.frame.strut_lengths(poses, check=False))
     if plan_input.case.mode == "residual":
         lengths[0] = plan_input.start_lengths
     return lengths
@@ -164,14 +164,17 @@ def verify(plan_input: PlanInput, poses: Array, lengths: Array, size_index: IntA
 
 def assemble(plan_input: PlanInput, set_lengths: Array, poses: Array, day: IntArray) -> Array:
     """Forward kinematics of what the patient actually sets, from the planned poses; refuses
-    with an ``assembly`` violation when a row does not assemble."""
-    geo = plan_input.geometry
-    try:
-        return kin.solve_pose(geo.reference_joints, geo.moving_joints, set_lengths,
-                              guess=poses, max_condition=None)
-    except GeometryError as exc:
-        raise PlanRefused([Violation("assembly", None, None, None, None,
-                                     {"error": str(exc)})]) from exc
+    with an ``assembly`` violation naming the first row whose readings reach no frame near its
+    planned pose (Newton does not converge, or converges on another assembly branch)."""
+    status = plan_input.frame.solve_pose_status(set_lengths, guess=poses)
+    bad = np.nonzero(~(status.converged & status.same_branch))[0]
+    if bad.size:
+        j = int(bad[0])
+        raise PlanRefused([Violation("assembly", int(day[j]), None,
+                                     float(status.residual_mm[j]), ASSEMBLY_TOLERANCE_MM,
+                                     {"row": j, "rows": int(bad.size),
+                                      "other_branch": bool(status.converged[j])})])
+    return np.asarray(status.poses)
 
 
 def rounding_violations(plan_input: PlanInput, per_point: Array, deviation_mm: Array,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from hexapod import kinematics as kin
 from hexapod import transforms as tf
 from hexapod.clinical import PlanInput, reading_to_length
 from hexapod.errors import GeometryError, InputError
@@ -40,7 +39,7 @@ def neutral_candidates(plan_input: PlanInput, poses: Array) -> tuple[Array, Arra
         return np.zeros(0), np.zeros(0)
     left = poses @ tf.invert(plan_input.target_pose)
     moved = left[None] @ geo.neutral_pose(np.array(heights_list))[:, None]  # (C, n, 4, 4)
-    lengths = kin.strut_lengths(geo.reference_joints, geo.moving_joints, moved, check=False)
+    lengths = plan_input.frame.strut_lengths(moved, check=False)
     total, _ = fit_sizes(lengths, lo, hi, offsets, float(cat.limits.near_end_margin_mm), None)
     feasible = np.isfinite(total).all(axis=1)
     swaps = np.where(feasible, np.sum(np.where(np.isfinite(total), total, 0) // SWAP_COST,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from hexapod import kinematics as kin
 from hexapod import transforms as tf
 from hexapod.clinical import PlanInput
 from hexapod.planning.result import PaceReport
@@ -94,9 +93,8 @@ def stage_lengths(plan_input: PlanInput, stage: int, steps: int) -> Array:
     way = plan_input.waypoints_in_anatomy
     motion = way[stage + 1] @ tf.invert(way[stage])
     fragments = tf.power(motion, np.arange(steps + 1) / steps) @ way[stage]
-    geo = plan_input.geometry
-    return kin.strut_lengths(geo.reference_joints, geo.moving_joints,
-                             plan_input.ring_pose_from_fragment(fragments), check=False)
+    return plan_input.frame.strut_lengths(plan_input.ring_pose_from_fragment(fragments),
+                                          check=False)
 
 
 def step_bounds(plan_input: PlanInput, lengths: Array) -> Array:

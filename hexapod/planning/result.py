@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from hexapod.anatomy import true_angulation
 from hexapod.findings import Note, RowWarning, Violation
+from hexapod.frame import Frame
 
 if TYPE_CHECKING:  # pragma: no cover
     from hexapod.clinical import PlanInput
@@ -177,6 +178,11 @@ class Plan:
     def days(self) -> int:
         """Days of correction (the last row's day)."""
         return int(self.day[-1])
+
+    @property
+    def frame(self) -> Frame:
+        """The frame planned: joints, strut sizes and kinematics (see :class:`hexapod.Frame`)."""
+        return self.plan_input.frame
 
     @property
     def size_names(self) -> list[list[str]]:

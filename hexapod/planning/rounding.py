@@ -11,11 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from hexapod import kinematics as kin
 from hexapod import transforms as tf
 from hexapod.anatomy import motion_in_anatomy
 from hexapod.clinical import PlanInput
-from hexapod.errors import GeometryError
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -44,7 +42,7 @@ def rounding_scores(plan_input: PlanInput, poses: Array, lengths: Array,
     cand = floor[:, None, :] + _COMBOS[None] * inc[:, None, :]  # (n, 64, 6)
     lo, hi = lo_s[size_index][:, None], hi_s[size_index][:, None]
     valid = ((cand >= lo - _TOL) & (cand <= hi + _TOL)).all(axis=-1)
-    jac, _ = kin._jacobian(geo.reference_joints, geo.moving_joints, poses)
+    jac = plan_input.frame.jacobian(poses)
     delta_len = cand + off[:, None, :] - lengths[:, None, :]  # (n, 64, 6)
     twist = np.einsum("nij,nkj->nki", np.linalg.inv(jac), delta_len)  # (n, 64, 6)
     moving = tf.apply(poses[:, None], geo.moving_joints)  # (n, 6, 3)
@@ -141,7 +139,6 @@ def repair_rows(plan_input: PlanInput, poses: Array, lengths: Array, size_index:
     key points instead of the first-order score, among the candidates that keep the direction
     and change-limit rules with both neighbouring rows. Rows with no better candidate keep
     their readings. Returns the new readings (n, 6)."""
-    geo = plan_input.geometry
     cand, score = rounding_scores(plan_input, poses, lengths, size_index,
                                   key_points_in_ring(plan_input, poses))
     off = plan_input.catalogue.range_table()[3][size_index]
@@ -159,13 +156,11 @@ def repair_rows(plan_input: PlanInput, poses: Array, lengths: Array, size_index:
         if not ok.any():
             continue
         options = cand[j][ok]
-        try:
-            achieved = kin.solve_pose(geo.reference_joints, geo.moving_joints,
-                                      options + off[j], guess=poses[j], max_condition=None)
-        except GeometryError:
-            continue
+        status = plan_input.frame.solve_pose_status(options + off[j], guess=poses[j])
+        achieved = np.asarray(status.poses)
         planned = np.broadcast_to(poses[j], achieved.shape)
         _, worst, _ = deviation(plan_input, planned, achieved)
+        worst = np.where(status.converged & status.same_branch, worst, np.inf)
         best = int(np.argmin(worst))
         if worst[best] <= bound_mm:
             out[j] = options[best]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from hexapod import kinematics as kin
 from hexapod import transforms as tf
 from hexapod.clinical import PlanInput
 from hexapod.findings import Violation
@@ -73,9 +72,7 @@ def change_per_adjustment(plan_input: PlanInput, readings: Array, lengths: Array
 
 def condition(plan_input: PlanInput, poses: Array) -> Array:
     """Scaled Jacobian condition number of each pose, shape (n,)."""
-    geo = plan_input.geometry
-    jac, _ = kin._jacobian(geo.reference_joints, geo.moving_joints, poses)
-    return kin._scaled_condition(jac, geo.reference_joints, geo.moving_joints, None)
+    return plan_input.frame.condition_number(poses)
 
 
 def ring_gap(plan_input: PlanInput, poses: Array) -> Array:
