@@ -25,6 +25,7 @@ VIOLATION_KINDS = (
     "rate",                   # a pacing point would move faster than the rate
     "assembly",               # a row's rounded readings do not assemble (forward kinematics)
     "two_swaps_a_day",        # one strut would need two swaps on one day
+    "plan_length",            # the correction would take longer than any plan may last
 )
 
 #: Kinds of :class:`RowWarning`.

@@ -242,3 +242,20 @@ def test_every_violation_kind_is_covered_here() -> None:
     text = open(__file__).read()
     for kind in VIOLATION_KINDS:
         assert f'"{kind}"' in text, kind
+
+
+def test_plan_length_refused_before_rows_are_built() -> None:
+    # 150 mm at 0.15 mm/day: 1000 days, over the 730-day bound of hexapod.policy
+    long_case = dataclasses.replace(
+        case(Deformity(axial_translation_mm=150, axial_translation_dir="short"), neutral=250),
+        correction=CorrectionSettings(start_date=dt.date(2026, 12, 1), rate_mm_per_day=0.15))
+    pi = build_plan_input(long_case, CATALOGUE)
+    with pytest.raises(PlanRefused) as info:
+        plan(pi)
+    (v,) = info.value.violations
+    assert (v.kind, v.day, v.strut, v.value, v.limit) == ("plan_length", None, None, 1000.0,
+                                                         730.0)
+    assert "1000 days" in violation_message(v)
+    # the remedy offered is a faster rate, checked to plan
+    (s,) = [s for s in info.value.suggestions if s.kind == "rate"]
+    assert s.changes["correction.rate_mm_per_day"] > 0.15 and s.days <= 730

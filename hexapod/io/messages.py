@@ -56,6 +56,9 @@ _VIOLATIONS: dict[str, Any] = {
         "planned pose (" + ("another assembly of the frame" if v.detail["other_branch"]
                             else f"length residual {v.value:.3g} mm") + ")"),
     "two_swaps_a_day": lambda v: f"day {v.day}: strut {v.strut} would need two swaps in one day",
+    "plan_length": lambda v: (f"the correction would take {v.value:g} days at this rate "
+                              f"(at most {v.limit:g} days; raise the rate, or correct in "
+                              "stages with re-planning)"),
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from hexapod import policy
 from hexapod.case import Case
 from hexapod.clinical import PlanInput, build_plan_input
 from hexapod.errors import GeometryError, HexapodError, InputError
@@ -100,6 +101,11 @@ def _candidates(plan_input: PlanInput, violations: tuple[Violation, ...]
                                                "frame.distal_ring_mm": ring})
     if not case.correction.stages:
         yield Suggestion("stages", {"correction.stages": ("lengthen_first",)})
+    if "plan_length" in kinds:
+        rate = case.correction.rate_mm_per_day
+        for higher in (1.5 * rate, 2.0 * rate, 3.0 * rate):
+            if higher <= policy.MAX_RATE_MM_PER_DAY:
+                yield Suggestion("rate", {"correction.rate_mm_per_day": round(higher, 3)})
     if "rate" in kinds:
         rate = case.correction.rate_mm_per_day
         for lower in (0.75 * rate, 0.5 * rate):
