@@ -196,3 +196,14 @@ def test_first_order_guess_is_one_newton_step_ahead() -> None:
     assert float(np.max(np.abs(miss))) < 0.02 < float(np.max(np.abs(error)))
     np.testing.assert_allclose(_first_order_poses(geo, ends, 0 * error),
                                np.broadcast_to(ends, (50, 2, 4, 4)), atol=1e-12)
+
+
+def test_left_out_samples_are_stated_in_the_output() -> None:
+    from hexapod.io.outputs import sensitivity_lines
+
+    pi = _pi("right_tibia_chronic")
+    noisy = analyse(pi, Uncertainty(reading_mm=40.0), samples=400, seed=1)
+    text = "\n".join(sensitivity_lines(noisy))
+    assert f"{noisy.failed_samples} of the 400 samples were left out" in text
+    clean = analyse(pi, Uncertainty(), samples=400, seed=1)
+    assert clean.failed_samples == 0 and "left out" not in "\n".join(sensitivity_lines(clean))

@@ -283,6 +283,12 @@ def sensitivity_lines(result: Any) -> list[str]:
         f"[{r.angle_lin[0]:.2f}, {r.angle_lin[1]:.2f}]",
         "largest share of the far-end residual: "
         + ", ".join(f"{name} {100 * s:.0f}%" for name, s in r.share[:3]),
+    ]
+    if r.failed_samples:
+        lines.append(f"{r.failed_samples} of the {r.samples} samples were left out: their "
+                     "strut lengths reach no frame near the planned one (forward kinematics "
+                     "did not converge, or converged on another assembly of the frame)")
+    lines += [
         "",
         "one at a time: a unit error (1 mm or 1°) in ... leaves a residual of",
         f"  {'parameter':<42} {'origin mm':>10} {'far end mm':>11} {'angle °':>8}",
