@@ -152,6 +152,66 @@ def reading_to_length(catalogue: Catalogue, reading_mm: float, size: str | None 
     return reading_mm + holders[0].offset_mm
 
 
+def stage_waypoints(case: Case) -> tuple[Array, tuple[str, ...]]:
+    """The moving fragment's pose in the anatomical frame at the start, after each stage and
+    at the end (stages that move nothing dropped), and each stage's name.
+
+    Returns
+    -------
+    waypoints : ndarray (k + 1, 4, 4)
+    stage_names : tuple of str
+        E.g. ``"length"`` or ``"translation+angulation+rotation"``; ``("none",)`` with two
+        equal waypoints when there is nothing to correct.
+    """
+    side, reference = case.patient.side, case.frame.reference
+    extra = case.correction.extra_lengthening_mm
+
+    def fragment(deformity: Deformity, lengthened: bool) -> Array:
+        """The extra lengthening belongs to the length component."""
+        d_in_p = distal_in_proximal(deformity, side, extra if lengthened else 0.0)
+        return d_in_p if reference == "proximal" else tf.invert(d_in_p)
+
+    groups = stage_plan(case.correction.stages)
+    waypoint_list = [fragment(case.deformity, False)]
+    done: list[str] = []
+    for group in groups:
+        done += list(group)
+        waypoint_list.append(fragment(case.deformity.without(*done), "length" in done))
+    waypoints = np.stack(waypoint_list)
+    keep = [0] + [i for i in range(1, len(waypoints))
+                  if not np.allclose(waypoints[i], waypoints[i - 1], atol=1e-12)]
+    if len(keep) == 1:  # nothing to correct: one still stage
+        return np.stack([waypoints[0], waypoints[0]]), ("none",)
+    return waypoints[keep], tuple("+".join(groups[i - 1]) for i in keep[1:])
+
+
+def start_and_target(case: Case, catalogue: Catalogue, frame: Frame,
+                     correction_in_ring: Array) -> tuple[Array, Array, Note]:
+    """``moving_ring_in_reference_ring`` at the start and at the end of correction: chronic,
+    the end is the neutral frame and the start is before it by the correction; residual, the
+    start is the frame its readings describe and the end is after it by the correction."""
+    spec = case.frame
+    if case.mode == "chronic":
+        if spec.neutral_strut_mm is None:
+            raise InputError("chronic mode needs frame.neutral_strut_mm")
+        height = frame.neutral_height(reading_to_length(catalogue, spec.neutral_strut_mm))
+        target = frame.neutral_pose(height)
+        return (tf.invert(correction_in_ring) @ target, target,
+                Note("chronic_neutral", {"height_mm": height,
+                                         "reading_mm": spec.neutral_strut_mm}))
+    if spec.strut_readings_mm is None or len(spec.strut_readings_mm) != 6:
+        raise InputError("residual mode needs six frame.strut_readings_mm")
+    sizes = spec.strut_sizes or (None,) * 6
+    lengths = np.array([reading_to_length(catalogue, r, s)
+                        for r, s in zip(spec.strut_readings_mm, sizes, strict=True)])
+    try:
+        start = frame.solve_pose(lengths)
+    except GeometryError as exc:
+        raise GeometryError(f"the six strut readings do not describe a frame: {exc}") from exc
+    return start, correction_in_ring @ start, Note("residual_start", {
+        "moving_ring": "distal" if spec.reference == "proximal" else "proximal"})
+
+
 def build_plan_input(case: Case, catalogue: Catalogue) -> PlanInput:
     """Turn a validated case into frames and poses (chronic, residual; gradual or acute).
 
@@ -166,67 +226,20 @@ def build_plan_input(case: Case, catalogue: Catalogue) -> PlanInput:
     spec = case.frame
     frame = Frame.from_catalogue(catalogue, spec.proximal_ring_mm, spec.distal_ring_mm,
                                  spec.reference)
-    geometry = frame.geometry
     mount = reference_ring_in_anatomy(case.mounting, side)
-    extra = case.correction.extra_lengthening_mm
-
-    def fragment(deformity: Deformity, lengthened: bool) -> Array:
-        """Moving fragment's pose in the anatomical frame for a deformity state; the extra
-        lengthening belongs to the length component."""
-        d_in_p = distal_in_proximal(deformity, side, extra if lengthened else 0.0)
-        return d_in_p if spec.reference == "proximal" else tf.invert(d_in_p)
-
-    groups = stage_plan(case.correction.stages)
-    waypoint_list = [fragment(case.deformity, False)]
-    done: list[str] = []
-    for group in groups:
-        done += list(group)
-        waypoint_list.append(fragment(case.deformity.without(*done), "length" in done))
-    waypoints = np.stack(waypoint_list)
-    keep = [0] + [i for i in range(1, len(waypoints))
-                  if not np.allclose(waypoints[i], waypoints[i - 1], atol=1e-12)]
-    stage_names = tuple("+".join(groups[i - 1]) for i in keep[1:])
-    waypoints = waypoints[keep]
-    if len(waypoints) == 1:  # nothing to correct: one still stage
-        waypoints = np.stack([waypoints[0], waypoints[0]])
-        stage_names = ("none",)
-
-    start_frag, end_frag = waypoints[0], waypoints[-1]
-    correction_in_ring = motion_in_reference_ring(end_frag @ tf.invert(start_frag), mount)
-    notes: list[Note] = []
-    if case.mode == "chronic":
-        if spec.neutral_strut_mm is None:
-            raise InputError("chronic mode needs frame.neutral_strut_mm")
-        neutral_length = reading_to_length(catalogue, spec.neutral_strut_mm)
-        height = geometry.neutral_height(neutral_length)
-        target = geometry.neutral_pose(height)
-        start = tf.invert(correction_in_ring) @ target
-        notes.append(Note("chronic_neutral", {"height_mm": height,
-                                              "reading_mm": spec.neutral_strut_mm}))
-    else:
-        if spec.strut_readings_mm is None or len(spec.strut_readings_mm) != 6:
-            raise InputError("residual mode needs six frame.strut_readings_mm")
-        sizes = spec.strut_sizes or (None,) * 6
-        lengths = np.array([reading_to_length(catalogue, r, s)
-                            for r, s in zip(spec.strut_readings_mm, sizes, strict=True)])
-        try:
-            start = frame.solve_pose(lengths)
-        except GeometryError as exc:
-            raise GeometryError(f"the six strut readings do not describe a frame: {exc}") from exc
-        target = correction_in_ring @ start
-        notes.append(Note("residual_start", {
-            "moving_ring": "distal" if spec.reference == "proximal" else "proximal"}))
+    waypoints, stage_names = stage_waypoints(case)
+    start_frag = waypoints[0]
+    correction_in_ring = motion_in_reference_ring(waypoints[-1] @ tf.invert(start_frag), mount)
+    start, target, note = start_and_target(case, catalogue, frame, correction_in_ring)
     stage_poses = motion_in_reference_ring(waypoints @ tf.invert(start_frag), mount) @ start
-    names = tuple(s.name for s in case.structures_at_risk)
     points = (np.stack([s.position(side) for s in case.structures_at_risk])
               if case.structures_at_risk else np.zeros((0, 3)))
-    start_lengths = frame.strut_lengths(start)
     return PlanInput(
-        case=case, catalogue=catalogue, frame=frame, geometry=geometry,
+        case=case, catalogue=catalogue, frame=frame, geometry=frame.geometry,
         reference_ring_in_anatomy=mount,
         distal_in_proximal=distal_in_proximal(case.deformity, side),
         waypoints_in_anatomy=waypoints, stage_names=stage_names, start_pose=start,
         target_pose=np.asarray(target, dtype=float), stage_poses=stage_poses,
         corresponding_point=start_frag[:3, 3].copy(), moving_axis=start_frag[:3, 2].copy(),
-        structure_names=names, structure_points=points, start_lengths=start_lengths,
-        notes=tuple(notes))
+        structure_names=tuple(s.name for s in case.structures_at_risk),
+        structure_points=points, start_lengths=frame.strut_lengths(start), notes=(note,))

@@ -41,3 +41,37 @@ def test_no_hardware_numbers_in_code() -> None:
         text = path.read_text()
         for number in ("93.8", "14.98", "289", "178", "169"):
             assert number not in text, f"{path} holds hardware number {number}"
+
+
+def test_plan_table_csv_json_import_neither_scipy_nor_matplotlib() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys, runpy\n"
+             "sys.argv = ['hexapod', 'plan', {case!r}, '--format', {fmt!r}]\n"
+             "try:\n"
+             "    runpy.run_module('hexapod', run_name='__main__')\n"
+             "except SystemExit as exc:\n"
+             "    assert not exc.code, exc.code\n"
+             "heavy = sorted(m for m in sys.modules\n"
+             "               if m.split('.')[0] in ('scipy', 'matplotlib'))\n"
+             "sys.stderr.write('HEAVY:' + ','.join(heavy))\n")
+    case = str(ROOT / "sample_cases" / "right_tibia_chronic.toml")
+    for fmt in ("table", "csv", "json"):
+        done = subprocess.run([sys.executable, "-c", probe.format(case=case, fmt=fmt)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-500:]
+        assert done.stderr.rsplit("HEAVY:", 1)[1] == "", (fmt, done.stderr[-300:])
+        assert "2026-12-17" in done.stdout
+
+
+def test_modules_and_functions_stay_readable() -> None:
+    import ast
+
+    for path in (ROOT / "hexapod").rglob("*.py"):
+        text = path.read_text()
+        assert text.count("\n") <= 420, f"{path.relative_to(ROOT)} has {text.count(chr(10))} lines"
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                assert length <= 75, f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {length}"

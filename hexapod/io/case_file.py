@@ -29,10 +29,9 @@ from hexapod.case import (
     Mounting,
     Patient,
     StructureAtRisk,
-    check_word,
     field_names,
-    show,
 )
+from hexapod.checks import check_word, show
 from hexapod.errors import CaseError, InputError
 from hexapod.io.documents import read_document
 

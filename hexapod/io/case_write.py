@@ -116,7 +116,16 @@ def followup_case_text(case: Case, readings_mm: Sequence[float], visit: dt.date,
         list(case.frame.strut_sizes) if case.frame.strut_sizes else None)
     if fitted is not None and len(fitted) != 6:
         raise InputError(f"give six strut sizes (struts 1..6), got {len(fitted)}")
-    p, f, c = case.patient, case.frame, case.correction
+    lines = _head_lines(case, readings, fitted, visit, source, hardware)
+    lines += _deformity_lines(predicted)
+    lines += _tail_lines(case, visit, structures)
+    return "\n".join(lines) + "\n"
+
+
+def _head_lines(case: Case, readings: list[float], fitted: list[str] | None, visit: dt.date,
+                source: str, hardware: str | None) -> list[str]:
+    """The header comment, the mode, ``[patient]`` and ``[frame]``."""
+    p, f = case.patient, case.frame
     lines = [
         "# hexapod case file (schema_version 1): follow-up visit of "
         f"{source or 'a case'}, {visit.isoformat()}.",
@@ -138,7 +147,12 @@ def followup_case_text(case: Case, readings_mm: Sequence[float], visit: dt.date,
     ]
     if fitted is not None:
         lines.append(_line("strut_sizes", fitted, "fitted at the visit"))
-    lines += [
+    return lines
+
+
+def _deformity_lines(predicted: dict[str, Any] | None) -> list[str]:
+    """``[deformity]`` to fill from the new X-rays, with the frame's prediction as a comment."""
+    lines = [
         "",
         "[deformity]                 # FILL IN from the new X-rays: the deformity left now, the",
         "                            # DISTAL fragment relative to the PROXIMAL one; 0 if none",
@@ -150,7 +164,15 @@ def followup_case_text(case: Case, readings_mm: Sequence[float], visit: dt.date,
         keys = [k for k, v in predicted.items() if v is not None]
         lines += ["#   " + ", ".join(f"{k} = {_value(predicted[k])}" for k in keys[i:i + 2])
                   for i in range(0, len(keys), 2)]
-    lines += [
+    return lines
+
+
+def _tail_lines(case: Case, visit: dt.date,
+                structures: Sequence[StructureAtRisk] | None) -> list[str]:
+    """``[mounting]``, ``[correction]`` (no latency, starting at the visit) and the structures
+    at risk (where the frame reading puts them, when known)."""
+    c = case.correction
+    lines = [
         "",
         "[mounting]                  # as in the original case: the reference ring has not moved",
         *_magnitudes(case.mounting, (("ap_offset", "mm"), ("lat_offset", "mm"),
@@ -168,10 +190,9 @@ def followup_case_text(case: Case, readings_mm: Sequence[float], visit: dt.date,
         _line("stages", list(c.stages)),
         _line("bone_radius_mm", c.bone_radius_mm),
     ]
-    moved = structures is not None
-    where = ("where the frame reading puts it now" if moved
+    where = ("where the frame reading puts it now" if structures is not None
              else "at the original start: it has moved with its fragment since")
     for s in (structures if structures is not None else case.structures_at_risk):
         lines += ["", f"[[structures_at_risk]]      # position {where}", _line("name", s.name),
                   *_magnitudes(s, (("ap", "mm"), ("lat", "mm"), ("axial", "mm")), 1)]
-    return "\n".join(lines) + "\n"
+    return lines

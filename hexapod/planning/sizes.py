@@ -91,10 +91,17 @@ def fit_sizes(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: floa
         back[..., j, :, :, 0] = stay_from[..., 0]
         back[..., j, :, :, 1] = np.where(use_swap, swap_from[..., None], stay_from[..., 1])
         costs = np.where(ins[..., None], new + near[..., j, :, :, None], np.inf)
+    return _trace_back(costs, back)
+
+
+def _trace_back(costs: Array, back: IntArray) -> tuple[Array, IntArray]:
+    """The best final state of each strut and the sizes that lead to it, row by row from the
+    last (``back`` holds each state's predecessor as ``2 * size + swapped-today``)."""
     flat = costs.reshape(*costs.shape[:-2], -1)  # (..., 6, 2S) as 2 * size + flag
     best = np.argmin(flat, axis=-1)
     total = np.take_along_axis(flat, best[..., None], axis=-1)[..., 0]
-    choice = np.empty((*lengths.shape[:-2], n, 6), dtype=np.int64)
+    n = back.shape[-4]
+    choice = np.empty((*back.shape[:-4], n, 6), dtype=np.int64)
     cur = best
     for j in range(n - 1, -1, -1):
         choice[..., j, :] = cur // 2
