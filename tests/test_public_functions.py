@@ -152,3 +152,16 @@ def test_sensitivity_plot_draws_the_residuals_and_the_shares() -> None:
     top = result.share[0][0]
     assert any(top in label for label in labels), (top, labels)
     assert any("mm" in t for t in texts)
+
+
+def test_zero_deformity_says_nothing_to_correct_in_every_output(tmp_path: Path) -> None:
+    from hexapod.io.outputs import plan_to_json, plan_to_table
+
+    case = hexapod.load_case(ROOT / "sample_cases" / "right_tibia_chronic.toml")
+    zero = dataclasses.replace(case, deformity=Deformity(), structures_at_risk=())
+    rx = hexapod.plan(zero)
+    assert rx.days == 0 and len(rx.day) == 1
+    np.testing.assert_array_equal(rx.readings_mm, [[150.0] * 6])
+    table = plan_to_table(rx)
+    assert "nothing to correct" in table and "None" not in table
+    assert "None" not in plan_to_json(rx).replace("null", "")
