@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hexapod import kinematics as kin
 from hexapod.errors import InputError
-from hexapod.geometry import FrameGeometry, Reference, mean_joint_radius
+from hexapod.geometry import FrameGeometry, Reference
 
 if TYPE_CHECKING:
     from hexapod.case import Case
@@ -38,8 +38,11 @@ def _read_only(values: ArrayLike, shape: tuple[int, ...] | None, name: str) -> A
 
 
 @dataclass(frozen=True, eq=False)
-class Frame:
+class Frame(FrameGeometry):
     """A hexapod frame: two rings' joint centres and the strut sizes that join them.
+
+    A :class:`~hexapod.geometry.FrameGeometry` (the joints, the neutral frame, which side the
+    moving ring is on) with the strut-size table and the kinematics.
 
     Attributes
     ----------
@@ -57,9 +60,6 @@ class Frame:
         Name of each strut size.
     """
 
-    reference_joints: Array
-    moving_joints: Array
-    reference: Reference = "proximal"
     min_reading_mm: Array = field(default_factory=lambda: np.zeros(0))
     max_reading_mm: Array = field(default_factory=lambda: np.zeros(0))
     increment_mm: Array = field(default_factory=lambda: np.zeros(0))
@@ -67,9 +67,7 @@ class Frame:
     size_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        geometry = FrameGeometry(self.reference_joints, self.moving_joints, self.reference)
-        object.__setattr__(self, "reference_joints", geometry.reference_joints)
-        object.__setattr__(self, "moving_joints", geometry.moving_joints)
+        super().__post_init__()
         count = len(self.size_names)
         for name in ("min_reading_mm", "max_reading_mm", "increment_mm", "offset_mm"):
             object.__setattr__(self, name, _read_only(getattr(self, name), (count,), name))
@@ -104,42 +102,8 @@ class Frame:
     # --- geometry ------------------------------------------------------------------------
     @property
     def geometry(self) -> FrameGeometry:
-        """The joint centres as a :class:`~hexapod.geometry.FrameGeometry`."""
+        """The joint centres alone, as a :class:`~hexapod.geometry.FrameGeometry`."""
         return FrameGeometry(self.reference_joints, self.moving_joints, self.reference)
-
-    @property
-    def moving_side(self) -> float:
-        """-1.0 when the moving ring lies along -z of the reference ring (reference proximal)."""
-        return -1.0 if self.reference == "proximal" else 1.0
-
-    @property
-    def proximal_joints(self) -> Array:
-        """Joints of the proximal ring in its ring frame, shape (6, 3)."""
-        return self.reference_joints if self.reference == "proximal" else self.moving_joints
-
-    @property
-    def distal_joints(self) -> Array:
-        """Joints of the distal ring in its ring frame, shape (6, 3)."""
-        return self.moving_joints if self.reference == "proximal" else self.reference_joints
-
-    @property
-    def length_scale_mm(self) -> float:
-        """Mean joint radius of the two rings (mm), the scale of the rotational columns."""
-        return mean_joint_radius(self.reference_joints, self.moving_joints)
-
-    def neutral_pose(self, height_mm: ArrayLike) -> Array:
-        """``moving_in_reference`` of the neutral frame (rings parallel and coaxial) at ring
-        height(s) (mm), on the moving ring's side; shape (..., 4, 4)."""
-        return self.geometry.neutral_pose(height_mm)
-
-    def neutral_lengths(self, height_mm: ArrayLike) -> Array:
-        """Joint-centre distances (mm) of the neutral frame at height(s), shape (..., 6)."""
-        return self.geometry.neutral_lengths(height_mm)
-
-    def neutral_height(self, length_mm: float) -> float:
-        """Ring height (mm) of the neutral frame whose six joint-centre distances are
-        ``length_mm`` (GeometryError for a layout without equal neutral struts)."""
-        return self.geometry.neutral_height(length_mm)
 
     # --- kinematics ----------------------------------------------------------------------
     def strut_lengths(self, poses: ArrayLike, *, check: bool = True) -> Array:
