@@ -259,3 +259,25 @@ def test_plan_length_refused_before_rows_are_built() -> None:
     # the remedy offered is a faster rate, checked to plan
     (s,) = [s for s in info.value.suggestions if s.kind == "rate"]
     assert s.changes["correction.rate_mm_per_day"] > 0.15 and s.days <= 730
+
+
+def test_rounding_in_degrees_reports_the_degrees() -> None:
+    pi = build_plan_input(case(), variant(max_rounding_error_deg=0.005,
+                                          max_rounding_error_mm=50.0))
+    v = refusal(pi, "rounding")
+    assert v.detail["unit"] == "deg" and v.limit == 0.005
+    assert v.value == v.detail["deg"] and v.value > v.limit  # never value < limit
+    assert v.detail["mm"] <= 50.0 and "degrees are over" in violation_message(v)
+
+
+def test_a_row_past_the_degree_bound_is_repaired() -> None:
+    # a case where one rounded row turned the ring 1.002 degrees (bound 1 degree): the repair
+    # re-picks it by the exact rotation as well as the displacement
+    from pathlib import Path
+
+    from hexapod.io.case_file import read_case
+
+    data = Path(__file__).parent / "data" / "rounding_by_degrees.json"
+    rx = plan(build_plan_input(read_case(data), CATALOGUE))
+    assert float(np.max(rx.deviation_deg)) <= 1.0
+    assert float(np.max(rx.deviation_mm[1:])) <= 1.0

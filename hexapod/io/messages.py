@@ -46,9 +46,10 @@ _VIOLATIONS: dict[str, Any] = {
     "joint_angle": lambda v: (f"day {v.day}: strut {v.strut} universal joint at "
                               f"{v.value:.1f}° (limit {v.limit:g}°)"),
     "rounding": lambda v: (
-        f"day {v.day}: rounding the readings moves the {v.detail['point']} {v.value:.2f} mm / "
-        f"{v.detail['deg']:.2f}° from the plan (bound {v.limit:g} mm / "
-        f"{v.detail['limit_deg']:g}°)"),
+        f"day {v.day}: rounding the readings moves the {v.detail['point']} "
+        f"{v.detail['mm']:.2f} mm and turns the ring {v.detail['deg']:.2f}° from the plan "
+        f"(bound {v.detail['limit_mm']:g} mm and {v.detail['limit_deg']:g}°: the "
+        + ("millimetres" if v.detail["unit"] == "mm" else "degrees") + " are over)"),
     "rate": lambda v: (f"{v.detail['point']} would move {v.value:.2f} mm/day "
                        f"(rate {v.limit:g} mm/day)"),
     "assembly": lambda v: (

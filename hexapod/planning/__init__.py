@@ -168,14 +168,15 @@ def verify(plan_input: PlanInput, poses: Array, lengths: Array, size_index: IntA
     (:func:`~hexapod.planning.rounding.repair_rows`). Returns (readings, achieved poses)."""
     offsets = plan_input.catalogue.range_table()[3]
     achieved = assemble(plan_input, readings + offsets[size_index], poses, day)
-    _, deviation_mm, _ = rounding.deviation(plan_input, poses, achieved)
-    bound = float(plan_input.catalogue.limits.max_rounding_error_mm)
-    bad = np.nonzero(deviation_mm > bound)[0]
+    _, deviation_mm, deviation_deg = rounding.deviation(plan_input, poses, achieved)
+    limits = plan_input.catalogue.limits
+    bound, bound_deg = float(limits.max_rounding_error_mm), float(limits.max_rounding_error_deg)
+    bad = np.nonzero((deviation_mm > bound) | (deviation_deg > bound_deg))[0]
     if plan_input.case.mode == "residual":
         bad = bad[bad > 0]
     if bad.size:
         readings = rounding.repair_rows(plan_input, poses, lengths, size_index, readings, bad,
-                                        bound)
+                                        bound, bound_deg)
         achieved = assemble(plan_input, readings + offsets[size_index], poses, day)
     return readings, achieved
 
@@ -210,8 +211,13 @@ def rounding_violations(plan_input: PlanInput, per_point: Array, deviation_mm: A
         return []
     j = int(bad[0]) + start_row
     names, _ = rounding.key_points(plan_input)
-    return [Violation("rounding", int(day[j]), None, float(deviation_mm[j]), max_mm,
-                      {"point": names[int(np.argmax(per_point[j]))],
+    in_mm = bool(deviation_mm[j] > max_mm)  # value and limit are those of the bound broken
+    return [Violation("rounding", int(day[j]), None,
+                      float(deviation_mm[j] if in_mm else deviation_deg[j]),
+                      max_mm if in_mm else max_deg,
+                      {"unit": "mm" if in_mm else "deg",
+                       "point": names[int(np.argmax(per_point[j]))],
+                       "mm": float(deviation_mm[j]), "limit_mm": max_mm,
                        "deg": float(deviation_deg[j]), "limit_deg": max_deg,
                        "rows": int(bad.size)})]
 

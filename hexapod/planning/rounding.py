@@ -134,11 +134,12 @@ def _allowed(step: Array, move: Array, limit: float) -> NDArray[np.bool_]:
 
 
 def repair_rows(plan_input: PlanInput, poses: Array, lengths: Array, size_index: IntArray,
-                readings: Array, rows: IntArray, bound_mm: float) -> Array:
+                readings: Array, rows: IntArray, bound_mm: float,
+                bound_deg: float = np.inf) -> Array:
     """Re-pick the readings of ``rows`` by the exact (forward-kinematics) displacement of the
     key points instead of the first-order score, among the candidates that keep the direction
-    and change-limit rules with both neighbouring rows. Rows with no better candidate keep
-    their readings. Returns the new readings (n, 6)."""
+    and change-limit rules with both neighbouring rows and turn the ring at most ``bound_deg``.
+    Rows with no better candidate keep their readings. Returns the new readings (n, 6)."""
     cand, score = rounding_scores(plan_input, poses, lengths, size_index,
                                   key_points_in_ring(plan_input, poses))
     off = plan_input.catalogue.range_table()[3][size_index]
@@ -159,8 +160,9 @@ def repair_rows(plan_input: PlanInput, poses: Array, lengths: Array, size_index:
         status = plan_input.frame.solve_pose_status(options + off[j], guess=poses[j])
         achieved = np.asarray(status.poses)
         planned = np.broadcast_to(poses[j], achieved.shape)
-        _, worst, _ = deviation(plan_input, planned, achieved)
-        worst = np.where(status.converged & status.same_branch, worst, np.inf)
+        _, worst, turned = deviation(plan_input, planned, achieved)
+        worst = np.where(status.converged & status.same_branch & (turned <= bound_deg), worst,
+                         np.inf)
         best = int(np.argmin(worst))
         if worst[best] <= bound_mm:
             out[j] = options[best]
