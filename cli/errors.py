@@ -8,6 +8,7 @@ Ctrl-C.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -78,7 +79,7 @@ def domain_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except click.ClickException:
+        except (click.ClickException, BrokenPipeError):  # the group ends a closed pipe quietly
             raise
         except Exception as exc:
             raise map_error(exc, _debug()) from exc
@@ -97,5 +98,11 @@ class HexapodGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            # the reader of stdout (e.g. `| head`) stopped reading: nothing to report, and
+            # nothing more to write to it (Python's own flush at exit would fail again)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise click.exceptions.Exit(0) from None
         except Exception as exc:
             raise map_error(exc, bool(ctx.meta.get("hexapod.debug"))) from exc

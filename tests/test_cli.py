@@ -407,3 +407,15 @@ def test_transaction_replaces_only_with_force_and_cleans_up(tmp_path: Path) -> N
         raise RuntimeError("later failure")
     assert (tmp_path / "a.txt").read_text() == "two" and not _temps(tmp_path)
     assert (tmp_path / "figs" / "x.txt").read_text() == "x"
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    # `hexapod pose ... | head -1`: the reader is gone before the command writes (closed at
+    # once here, while the program starts): no "Error:", no traceback, exit 0
+    proc = subprocess.Popen([sys.executable, "-m", "hexapod", "pose", SAMPLE, "--readings",
+                             "165", "141", "131", "134", "148", "167"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 0 and err == ""

@@ -226,3 +226,22 @@ def test_new_from_errors(runner: CliRunner, args: list[str], text: str) -> None:
     result = runner.invoke(main, args)
     assert result.exit_code == 2, result.output
     assert text in result.output and "Traceback" not in result.output
+
+
+def test_pose_with_extra_lengthening_gives_back_the_case_deformity() -> None:
+    # staged sample: 15 mm short, 5 mm extra lengthening; at the plan's first row the deformity
+    # now is the case's 15 mm, and the correction still to do adds the 5 mm
+    from click.testing import CliRunner
+
+    from hexapod_cli.main import main
+
+    case = str(Path(__file__).parent.parent / "sample_cases" / "staged_lengthen_first.toml")
+    result = CliRunner().invoke(main, ["pose", case, "--readings", "165", "141", "131", "134",
+                                       "148", "167"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    now = next(line for line in lines if line.startswith("deformity now"))
+    todo = next(line for line in lines if line.startswith("correction still to do"))
+    short_now = float(now.split(" mm short axial")[0].rsplit(" ", 1)[1])
+    short_todo = float(todo.split(" mm short axial")[0].rsplit(" ", 1)[1])
+    assert abs(short_now - 15.0) <= 0.5 and abs(short_todo - 20.0) <= 0.5

@@ -131,8 +131,9 @@ def note_message(note: Note) -> str:
         return (f"acute step: change the struts below one at a time, in this order, each "
                 f"fitted before the next is taken off: {steps}")
     if note.kind == "cortex_faster":
-        return (f"the structures at risk set the pace; the cortex at the osteotomy (bone radius "
-                f"{d['bone_radius_mm']:g} mm) moves up to {d['mm_per_day']:.2f} mm/day")
+        return (f"the structures at risk are the points paced by the rate; the cortex at the "
+                f"osteotomy (bone radius {d['bone_radius_mm']:g} mm) moves up to "
+                f"{d['mm_per_day']:.2f} mm/day, faster than the rate")
     if note.kind == "scale_step":
         return (f"each adjustment changes a strut by at most {d['max_change_mm']:.2f} mm, less "
                 f"than the {d['step_mm']:g} mm scale step: readings change on some adjustments "

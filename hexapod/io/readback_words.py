@@ -89,8 +89,11 @@ def remaining_lines(remaining: Any, case: Any) -> list[str]:
     lines.append("at the start of correction (the case file): "
                  + ", ".join(parameter_words(at_start)))
     if remaining.extra_lengthening_mm:
-        lines.append(f"the axial translation is measured to the planned end, which includes "
-                     f"{remaining.extra_lengthening_mm:g} mm of extra lengthening")
+        lines.insert(1, "deformity now, as X-rays would show it (distal fragment relative to "
+                     "proximal): " + ", ".join(parameter_words(remaining.deformity_now)))
+        lines.append(f"the correction still to do is measured to the planned end, which adds "
+                     f"{remaining.extra_lengthening_mm:g} mm of extra lengthening to the "
+                     "deformity")
     angles, lengths = np.abs(signed[:3]), np.abs(signed[3:])
     if np.all(np.round(angles, 1) == 0) and np.all(np.round(lengths, 1) == 0):
         lines.append("nothing left to correct: the frame is at the planned end of correction")
