@@ -61,26 +61,65 @@ def round_readings(plan_input: PlanInput, poses: Array, lengths: Array, size_ind
     scale steps). ``keep_first`` fixes row 0 (residual mode: the readings the frame has now)."""
     cand, score = rounding_scores(plan_input, poses, lengths, size_index, key_points_ring)
     off = plan_input.catalogue.range_table()[3][size_index]
-    cand_len = cand + off[:, None, :]
     gradual = plan_input.case.correction.method == "gradual"
     limit = float(plan_input.catalogue.limits.max_change_per_adjustment_mm) if gradual else np.inf
-    out = np.empty((len(lengths), 6))
-    start = 0
-    prev_len = None
-    if keep_first is not None:
-        out[0] = keep_first
-        start = 1
-        prev_len = keep_first + off[0]
-    for j in range(start, len(lengths)):
-        s = score[j]
-        if prev_len is not None:
-            ok = _allowed(cand_len[j] - prev_len, lengths[j] - lengths[j - 1], limit)
+    first = None if keep_first is None else np.asarray(keep_first, dtype=float)
+    best = choose_candidates(cand + off[:, None, :], score, lengths, limit,
+                             None if first is None else first + off[0])
+    out = np.take_along_axis(cand, best[:, None, None], axis=1)[:, 0]
+    if first is not None:
+        out[0] = first
+    return out
+
+
+def choose_candidates(cand_len: Array, score: Array, lengths: Array, limit: float,
+                      first_len: Array | None) -> IntArray:
+    """Index of the chosen candidate of every row (row 0 unused when ``first_len`` fixes it).
+
+    The rule of :func:`round_readings` is a chain: a row's choice depends on the previous
+    row's. Each row's unconstrained best (first lowest score) is also its constrained choice
+    whenever the previous row chose its own unconstrained best and the rule allows the step
+    between the two (the rule only removes candidates, so the first minimum survives), or when
+    every score of the row is infinite. Those rows are taken in bulk; the rule is applied one
+    row at a time only from a row where the bulk choice breaks it until the chain returns to
+    the unconstrained best.
+
+    Parameters
+    ----------
+    cand_len : (n, 64, 6) candidate set lengths (mm).
+    score : (n, 64) candidate scores (inf: not allowed by the size).
+    lengths : (n, 6) exact joint-centre distances (mm).
+    limit : largest change of a strut in one row (mm; inf for none).
+    first_len : (6,) set lengths of row 0 when they are fixed, else None.
+    """
+    n = len(score)
+    best = np.argmin(score, axis=1)
+    rows = np.arange(n)
+    chosen = cand_len[rows, best]  # (n, 6)
+    prev = chosen[:-1].copy()
+    if first_len is not None and n:
+        prev[0] = first_len
+    move = np.diff(lengths, axis=0)
+    on_track = _allowed(chosen[1:] - prev, move, limit) | ~np.isfinite(score[1:]).any(axis=1)
+    broken = np.nonzero(~on_track)[0] + 1  # rows whose bulk choice breaks the rule
+    k = 0
+    while k < len(broken):
+        j = int(broken[k])
+        prev_len = first_len if (j == 1 and first_len is not None) else cand_len[j - 1, best[j - 1]]
+        while j < n:
+            s = score[j]
+            ok = _allowed(cand_len[j] - prev_len, move[j - 1], limit)
             if np.isfinite(s[ok]).any():
                 s = np.where(ok, s, np.inf)
-        best = int(np.argmin(s))
-        out[j] = cand[j, best]
-        prev_len = cand_len[j, best]
-    return out
+            pick = int(np.argmin(s))
+            if pick == best[j]:
+                break  # back on the bulk chain: the next rows follow it again
+            best[j] = pick
+            prev_len = cand_len[j, pick]
+            j += 1
+        k = int(np.searchsorted(broken, j, side="right"))
+    return best
+
 
 def relative_motion(plan_input: PlanInput, ring_poses: Array) -> Array:
     """Motion of the moving fragment in the anatomical frame since the start, per ring pose."""

@@ -1,0 +1,118 @@
+"""The fast planning paths give exactly what the plain row-by-row versions give: the rounding
+choice (bulk rows plus a loop over the rows that break the direction or change rule), the size
+fit and the neutral-strut suggestion. The plain versions live here as the oracles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hexapod
+from hexapod.clinical import PlanInput, build_plan_input
+from hexapod.errors import GeometryError, InputError, PlanRefused
+from hexapod.planning import fit_sizes, joint_lengths, path, prepare, rounding
+from hexapod.planning.pace import pace_report
+from tests.test_planning_random import CATALOGUE, random_case
+
+ROOT = Path(__file__).parent.parent
+SAMPLES = sorted((ROOT / "sample_cases").glob("*.toml"))
+
+
+def oracle_round_readings(plan_input: PlanInput, poses: np.ndarray, lengths: np.ndarray,
+                          size_index: np.ndarray, key_points_ring: np.ndarray,
+                          keep_first: np.ndarray | None) -> np.ndarray:
+    """The rounding rule one row at a time (the version before the bulk choice)."""
+    cand, score = rounding.rounding_scores(plan_input, poses, lengths, size_index,
+                                           key_points_ring)
+    off = plan_input.catalogue.range_table()[3][size_index]
+    cand_len = cand + off[:, None, :]
+    gradual = plan_input.case.correction.method == "gradual"
+    limit = float(plan_input.catalogue.limits.max_change_per_adjustment_mm) if gradual else np.inf
+    out = np.empty((len(lengths), 6))
+    start = 0
+    prev_len = None
+    if keep_first is not None:
+        out[0] = keep_first
+        start = 1
+        prev_len = keep_first + off[0]
+    for j in range(start, len(lengths)):
+        s = score[j]
+        if prev_len is not None:
+            ok = rounding._allowed(cand_len[j] - prev_len, lengths[j] - lengths[j - 1], limit)
+            if np.isfinite(s[ok]).any():
+                s = np.where(ok, s, np.inf)
+        best = int(np.argmin(s))
+        out[j] = cand[j, best]
+        prev_len = cand_len[j, best]
+    return out
+
+
+def oracle_choice(cand_len: np.ndarray, score: np.ndarray, lengths: np.ndarray, limit: float,
+                  first_len: np.ndarray | None) -> np.ndarray:
+    """Row-by-row candidate indices, the same rule as :func:`oracle_round_readings`."""
+    best = np.zeros(len(score), dtype=np.int64)
+    prev_len = first_len
+    for j in range(1 if first_len is not None else 0, len(score)):
+        s = score[j]
+        if prev_len is not None:
+            ok = rounding._allowed(cand_len[j] - prev_len, lengths[j] - lengths[j - 1], limit)
+            if np.isfinite(s[ok]).any():
+                s = np.where(ok, s, np.inf)
+        best[j] = int(np.argmin(s))
+        prev_len = cand_len[j, best[j]]
+    return best
+
+
+def _rounding_inputs(plan_input: PlanInput) -> tuple:
+    report = pace_report(plan_input)
+    poses, day, _, _ = path.rows(plan_input, report.stage_days)
+    lengths = joint_lengths(plan_input, poses)
+    size_index = fit_sizes(plan_input, lengths, day)
+    keep_first = (np.asarray(plan_input.case.frame.strut_readings_mm, dtype=float)
+                  if plan_input.case.mode == "residual" else None)
+    return (plan_input, poses, lengths, size_index,
+            rounding.key_points_in_ring(plan_input, poses), keep_first)
+
+
+def _plan_inputs() -> list[tuple[str, PlanInput]]:
+    found = [(p.stem, prepare(hexapod.load_case(p))) for p in SAMPLES]
+    for seed in range(40):
+        try:
+            found.append((f"random {seed}", build_plan_input(random_case(seed), CATALOGUE)))
+        except (GeometryError, InputError):
+            continue
+    return found
+
+
+@pytest.mark.parametrize(("name", "plan_input"), _plan_inputs(), ids=lambda v: str(v)[:20])
+def test_rounding_equals_the_row_by_row_rule(name: str, plan_input: PlanInput) -> None:
+    try:
+        args = _rounding_inputs(plan_input)
+    except PlanRefused:
+        pytest.skip("no size fitting")
+    np.testing.assert_array_equal(rounding.round_readings(*args), oracle_round_readings(*args))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_candidate_choice_equals_the_row_by_row_rule_on_hostile_scores(seed: int) -> None:
+    """Random walks with a tight change limit, tied and infinite scores, reversals: many
+    rows break the bulk choice, some chains run for several rows."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 120))
+    step = 0.5 * np.diff(np.r_[0, np.cumsum(rng.integers(-1, 2, size=6))]).clip(0.5, 1)
+    lengths = 150 + np.cumsum(rng.normal(scale=0.4, size=(n, 6)) * (rng.random((n, 6)) < 0.7),
+                              axis=0)
+    floor = np.floor(lengths / step) * step
+    combos = ((np.arange(64)[:, None] >> np.arange(6)) & 1).astype(float)
+    cand_len = floor[:, None, :] + combos[None] * step
+    score = np.round(rng.random((n, 64)) * 4) / 4  # many ties
+    score[rng.random((n, 64)) < 0.3] = np.inf
+    score[rng.random(n) < 0.1] = np.inf  # rows with no candidate at all
+    limit = [0.5, 1.0, np.inf][seed % 3]
+    first = None if seed % 2 else cand_len[0, int(rng.integers(64))] + step * 2
+    got = rounding.choose_candidates(cand_len, score, lengths, limit, first)
+    want = oracle_choice(cand_len, score, lengths, limit, first)
+    start = 0 if first is None else 1
+    np.testing.assert_array_equal(got[start:], want[start:])
