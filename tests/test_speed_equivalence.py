@@ -12,8 +12,9 @@ import pytest
 import hexapod
 from hexapod.clinical import PlanInput, build_plan_input
 from hexapod.errors import GeometryError, InputError, PlanRefused
-from hexapod.planning import fit_sizes, joint_lengths, path, prepare, rounding
+from hexapod.planning import fit_sizes, joint_lengths, path, prepare, rounding, sizes
 from hexapod.planning.pace import pace_report
+from hexapod.planning.sizes import SWAP_COST
 from tests.test_planning_random import CATALOGUE, random_case
 
 ROOT = Path(__file__).parent.parent
@@ -116,3 +117,84 @@ def test_candidate_choice_equals_the_row_by_row_rule_on_hostile_scores(seed: int
     want = oracle_choice(cand_len, score, lengths, limit, first)
     start = 0 if first is None else 1
     np.testing.assert_array_equal(got[start:], want[start:])
+
+
+def oracle_fit_sizes(lengths: np.ndarray, lo: np.ndarray, hi: np.ndarray, offsets: np.ndarray,
+                      margin: float, fixed: np.ndarray | None,
+                      free_rows: np.ndarray | None = None, day: np.ndarray | None = None,
+                      swap_penalty: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The size fit one numpy step per row on the full state array (the first version)."""
+    reading = lengths[..., None] - offsets  # (..., n, 6, S)
+    inside = (reading >= lo - 1e-9) & (reading <= hi + 1e-9)
+    near = ((reading <= lo + margin) | (reading >= hi - margin)).astype(float)
+    n, sizes = lengths.shape[-2], len(lo)
+    if day is None:
+        day = np.arange(n)
+    free = np.zeros(n, dtype=bool) if free_rows is None else free_rows
+    cost = np.where(inside[..., 0, :, :], near[..., 0, :, :], np.inf)
+    if fixed is not None:
+        cost = np.where(np.arange(sizes) == fixed[:, None], cost, np.inf)
+    costs = np.stack([cost, np.full_like(cost, np.inf)], axis=-1)  # (..., 6, S, swapped today)
+    back = np.zeros((*lengths.shape[:-2], n, 6, sizes, 2), dtype=np.int64)  # 2 * size + flag
+    size_ids = np.broadcast_to(np.arange(sizes)[:, None], costs.shape)
+    for j in range(1, n):
+        ins = inside[..., j, :, :]
+        if day[j] != day[j - 1]:  # a new day: yesterday's swaps do not count
+            flag = np.argmin(costs, axis=-1)
+            base = np.min(costs, axis=-1)
+            stay = np.stack([base, np.full_like(base, np.inf)], axis=-1)
+            stay_from = np.stack([2 * size_ids[..., 0] + flag, 2 * size_ids[..., 1] + 1], -1)
+            source = base
+            source_flag = flag
+        else:
+            stay = costs
+            stay_from = 2 * size_ids + np.arange(2)
+            source = costs[..., 0]
+            source_flag = np.zeros_like(source, dtype=np.int64)
+        masked = source if free[j] else np.where(ins, source, np.inf)
+        src = np.argmin(masked, axis=-1)  # (..., 6)
+        swap = np.take_along_axis(masked, src[..., None], axis=-1)[..., 0] + SWAP_COST
+        if swap_penalty is not None:
+            swap = swap + swap_penalty[j]
+        swap_from = 2 * src + np.take_along_axis(source_flag, src[..., None], axis=-1)[..., 0]
+        swap = np.broadcast_to(swap[..., None], stay.shape[:-1])
+        use_swap = swap < stay[..., 1]
+        new = np.stack([stay[..., 0], np.where(use_swap, swap, stay[..., 1])], axis=-1)
+        back[..., j, :, :, 0] = stay_from[..., 0]
+        back[..., j, :, :, 1] = np.where(use_swap, swap_from[..., None], stay_from[..., 1])
+        costs = np.where(ins[..., None], new + near[..., j, :, :, None], np.inf)
+    flat = costs.reshape(*costs.shape[:-2], -1)  # (..., 6, 2S) as 2 * size + flag
+    best = np.argmin(flat, axis=-1)
+    total = np.take_along_axis(flat, best[..., None], axis=-1)[..., 0]
+    choice = np.empty((*lengths.shape[:-2], n, 6), dtype=np.int64)
+    cur = best
+    for j in range(n - 1, -1, -1):
+        choice[..., j, :] = cur // 2
+        step = back[..., j, :, :, :].reshape(*back.shape[:-4], 6, -1)
+        cur = np.take_along_axis(step, cur[..., None], axis=-1)[..., 0]
+    choice = np.where(np.isfinite(total)[..., None, :], choice, -1)
+    return total, choice
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_size_fit_equals_the_full_state_version(seed: int) -> None:
+    """Random walks across the catalogue's sizes, batches (), (3,), (2, 2), fitted or free
+    sizes, rows on shared days, free (acute) rows and swap penalties."""
+    rng = np.random.default_rng(seed)
+    lo, hi, _, offsets = CATALOGUE.range_table()
+    batch = [(), (3,), (2, 2)][seed % 3]
+    n = int(rng.integers(1, 60))
+    start = rng.uniform(80, 280, size=(*batch, 1, 6))
+    lengths = start + np.cumsum(rng.normal(scale=rng.uniform(0.5, 12), size=(*batch, n, 6)),
+                                axis=-2)
+    fixed = None if seed % 4 else np.array([cat for cat in rng.integers(0, len(lo), 6)])
+    free = None if seed % 5 else rng.random(n) < 0.2
+    day = None if seed % 2 else np.sort(rng.integers(0, max(1, n // 2), n))
+    penalty = None if seed % 3 != 1 else rng.integers(0, 3, size=(n, 6)) * sizes.SPREAD_COST
+    margin = float(rng.choice([0.0, 5.0]))
+    got = sizes.fit_sizes(lengths, lo, hi, offsets, margin, fixed, free, day, penalty)
+    want = oracle_fit_sizes(lengths, lo, hi, offsets, margin, fixed, free, day, penalty)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    assert got[1].shape == (*batch, n, 6)

@@ -52,54 +52,59 @@ def fit_sizes(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: floa
     cost : (..., 6) -- ``swaps * 1e6 + near-end rows`` (inf when infeasible).
     choice : (..., n, 6) fitted size per row (-1 when infeasible).
     """
-    reading = lengths[..., None] - offsets  # (..., n, 6, S)
-    inside = (reading >= lo - _TOL) & (reading <= hi + _TOL)
+    batch, n, sizes = lengths.shape[:-2], lengths.shape[-2], len(lo)
+    m = int(np.prod(batch, dtype=np.int64)) * 6
+    # rows first, then (batch, strut) flattened: the loop below indexes one row at a time
+    reading = np.moveaxis(lengths.reshape(m // 6, n, 6), 1, 0).reshape(n, m, 1) - offsets
+    inside = (reading >= lo - _TOL) & (reading <= hi + _TOL)  # (n, m, S)
     near = ((reading <= lo + margin) | (reading >= hi - margin)).astype(float)
-    n, sizes = lengths.shape[-2], len(lo)
-    if day is None:
-        day = np.arange(n)
-    free = np.zeros(n, dtype=bool) if free_rows is None else free_rows
-    cost = np.where(inside[..., 0, :, :], near[..., 0, :, :], np.inf)
+    new_day = np.ones(n, dtype=bool) if day is None else np.r_[True, np.diff(day) != 0]
+    free = np.zeros(n, dtype=bool) if free_rows is None else np.asarray(free_rows, dtype=bool)
+    penalty = (None if swap_penalty is None
+               else np.tile(np.asarray(swap_penalty, dtype=float), (1, m // 6)))
+    c0 = np.where(inside[0], near[0], np.inf)  # (m, S): not swapped today
     if fixed is not None:
-        cost = np.where(np.arange(sizes) == fixed[:, None], cost, np.inf)
-    costs = np.stack([cost, np.full_like(cost, np.inf)], axis=-1)  # (..., 6, S, swapped today)
-    back = np.zeros((*lengths.shape[:-2], n, 6, sizes, 2), dtype=np.int64)  # 2 * size + flag
-    size_ids = np.broadcast_to(np.arange(sizes)[:, None], costs.shape)
+        c0 = np.where(np.arange(sizes) == np.tile(fixed, m // 6)[:, None], c0, np.inf)
+    c1 = np.full_like(c0, np.inf)  # swapped today
+    back = np.zeros((n, m, 2 * sizes), dtype=np.int64)  # from (2 * size + flag), per flag
+    ids = 2 * np.arange(sizes)
+    stay_ids = np.broadcast_to(ids, c0.shape)
+    swapped_ids = ids + 1
+    nothing = np.full_like(c0, np.inf)
+    rows = np.arange(m)
     for j in range(1, n):
-        ins = inside[..., j, :, :]
-        if day[j] != day[j - 1]:  # a new day: yesterday's swaps do not count
-            flag = np.argmin(costs, axis=-1)
-            base = np.min(costs, axis=-1)
-            stay = np.stack([base, np.full_like(base, np.inf)], axis=-1)
-            stay_from = np.stack([2 * size_ids[..., 0] + flag, 2 * size_ids[..., 1] + 1], -1)
-            source = base
-            source_flag = flag
+        ins = inside[j]
+        if new_day[j]:  # yesterday's swaps do not count
+            flag = (c1 < c0).astype(np.int64)
+            stay0 = np.minimum(c0, c1)
+            stay1 = nothing
+            from0 = ids + flag
+            source = stay0
         else:
-            stay = costs
-            stay_from = 2 * size_ids + np.arange(2)
-            source = costs[..., 0]
-            source_flag = np.zeros_like(source, dtype=np.int64)
+            flag = None
+            stay0, stay1 = c0, c1
+            from0 = stay_ids
+            source = c0
         masked = source if free[j] else np.where(ins, source, np.inf)
-        src = np.argmin(masked, axis=-1)  # (..., 6)
-        swap = np.take_along_axis(masked, src[..., None], axis=-1)[..., 0] + SWAP_COST
-        if swap_penalty is not None:
-            swap = swap + swap_penalty[j]
-        swap_from = 2 * src + np.take_along_axis(source_flag, src[..., None], axis=-1)[..., 0]
-        swap = np.broadcast_to(swap[..., None], stay.shape[:-1])
-        use_swap = swap < stay[..., 1]
-        new = np.stack([stay[..., 0], np.where(use_swap, swap, stay[..., 1])], axis=-1)
-        back[..., j, :, :, 0] = stay_from[..., 0]
-        back[..., j, :, :, 1] = np.where(use_swap, swap_from[..., None], stay_from[..., 1])
-        costs = np.where(ins[..., None], new + near[..., j, :, :, None], np.inf)
-    flat = costs.reshape(*costs.shape[:-2], -1)  # (..., 6, 2S) as 2 * size + flag
-    best = np.argmin(flat, axis=-1)
-    total = np.take_along_axis(flat, best[..., None], axis=-1)[..., 0]
-    choice = np.empty((*lengths.shape[:-2], n, 6), dtype=np.int64)
-    cur = best
+        src = np.argmin(masked, axis=1)
+        swap = masked[rows, src] + SWAP_COST
+        if penalty is not None:
+            swap = swap + penalty[j]
+        swap_from = 2 * src if flag is None else 2 * src + flag[rows, src]
+        use_swap = swap[:, None] < stay1
+        back[j, :, 0::2] = from0
+        back[j, :, 1::2] = np.where(use_swap, swap_from[:, None], swapped_ids)
+        c0 = np.where(ins, stay0 + near[j], np.inf)
+        c1 = np.where(ins, np.where(use_swap, swap[:, None], stay1) + near[j], np.inf)
+    flat = np.stack([c0, c1], axis=-1).reshape(m, 2 * sizes)  # 2 * size + flag
+    cur = np.argmin(flat, axis=1)
+    total = flat[rows, cur]
+    picked = np.empty((n, m), dtype=np.int64)
     for j in range(n - 1, -1, -1):
-        choice[..., j, :] = cur // 2
-        step = back[..., j, :, :, :].reshape(*back.shape[:-4], 6, -1)
-        cur = np.take_along_axis(step, cur[..., None], axis=-1)[..., 0]
+        picked[j] = cur
+        cur = back[j, rows, cur]
+    choice = np.moveaxis((picked // 2).reshape(n, m // 6, 6), 0, 1).reshape(*batch, n, 6)
+    total = total.reshape(*batch, 6)
     choice = np.where(np.isfinite(total)[..., None, :], choice, -1)
     return total, choice
 
