@@ -21,6 +21,8 @@ IntArray = NDArray[np.int64]
 _TOL = 1e-9
 #: The 64 floor (0) / ceil (1) choices for six struts, shape (64, 6).
 _COMBOS = ((np.arange(64)[:, None] >> np.arange(6)) & 1).astype(float)
+#: Rows per block of the displacement score (64 candidates x 8 bytes x 256 rows: 128 KiB).
+_BLOCK_ROWS = 256
 
 
 def rounding_scores(plan_input: PlanInput, poses: Array, lengths: Array,
@@ -47,9 +49,26 @@ def rounding_scores(plan_input: PlanInput, poses: Array, lengths: Array,
     twist = np.einsum("nij,nkj->nki", np.linalg.inv(jac), delta_len)  # (n, 64, 6)
     moving = tf.apply(poses[:, None], geo.moving_joints)  # (n, 6, 3)
     lever = np.concatenate([key_points_ring, moving], axis=1) - poses[:, None, :3, 3]
-    disp = twist[:, :, None, :3] + np.cross(twist[:, :, None, 3:], lever[:, None])
-    score = np.max(np.linalg.norm(disp, axis=-1), axis=-1)
-    return cand, np.where(valid, score, np.inf)
+    return cand, np.where(valid, _largest_displacement(twist, lever), np.inf)
+
+
+def _largest_displacement(twist: Array, lever: Array) -> Array:
+    """Largest norm over the points of ``t + w x lever`` for twists (n, C, 6) ``(t, w)`` and
+    levers (n, P, 3): shape (n, C). Component by component, one point at a time (no
+    (n, C, P, 3) temporaries), with the same floating-point operations as ``np.cross`` and
+    ``np.linalg.norm`` (the square root taken once, of the largest square: it is monotonic)."""
+    largest = np.zeros(twist.shape[:2])
+    for a in range(0, len(twist), _BLOCK_ROWS):  # blocks that stay in cache
+        tx, ty, tz, wx, wy, wz = (np.ascontiguousarray(twist[a:a + _BLOCK_ROWS, :, k])
+                                  for k in range(6))
+        out = largest[a:a + _BLOCK_ROWS]
+        for p in range(lever.shape[1]):
+            lx, ly, lz = (lever[a:a + _BLOCK_ROWS, p, k, None] for k in range(3))
+            dx = tx + (wy * lz - wz * ly)
+            dy = ty + (wz * lx - wx * lz)
+            dz = tz + (wx * ly - wy * lx)
+            np.maximum(out, dx * dx + dy * dy + dz * dz, out=out)
+    return np.asarray(np.sqrt(largest))
 
 
 def round_readings(plan_input: PlanInput, poses: Array, lengths: Array, size_index: IntArray,

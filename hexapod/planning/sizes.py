@@ -125,16 +125,27 @@ def spread_swaps(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: f
     if sum(len(d) for d in days) < 2:
         return choice
     out = choice.copy()
-    for strut in range(6):
-        others = [d for i, ds in enumerate(days) if i != strut for d in ds]
-        busy = np.array([others.count(int(d)) for d in day], dtype=float)
+    strut = 0
+    while strut < 6:
+        # The struts are independent in the fit: every strut still to refit gets its own
+        # penalty column from today's swap days, all in one fit. Strut by strut in order, a
+        # refit is the one-at-a-time refit as long as no earlier refit moved its swap days.
         penalty = np.zeros((len(day), 6))
-        penalty[:, strut] = SPREAD_COST * busy
+        for i in range(strut, 6):
+            for d in (d for k, ds in enumerate(days) if k != i for d in ds):
+                penalty[:, i] += SPREAD_COST * (day == d)
         total, refit = fit_sizes(lengths, lo, hi, offsets, margin, fixed, free_rows, day,
                                  penalty)
-        if np.isfinite(total[strut]):
-            out[:, strut] = refit[:, strut]
-            days[strut] = swap_days(out, day)[strut]
+        while strut < 6:
+            moved = False
+            if np.isfinite(total[strut]):
+                out[:, strut] = refit[:, strut]
+                new_days = swap_days(out, day)[strut]
+                moved = new_days != days[strut]
+                days[strut] = new_days
+            strut += 1
+            if moved:
+                break
     return out
 
 
