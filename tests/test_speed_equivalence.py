@@ -4,15 +4,17 @@ fit and the neutral-strut suggestion. The plain versions live here as the oracle
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import hexapod
-from hexapod.clinical import PlanInput, build_plan_input
+from hexapod import transforms as tf
+from hexapod.clinical import PlanInput, build_plan_input, reading_to_length
 from hexapod.errors import GeometryError, InputError, PlanRefused
-from hexapod.planning import fit_sizes, joint_lengths, path, prepare, rounding, sizes
+from hexapod.planning import advice, fit_sizes, joint_lengths, path, prepare, rounding, sizes
 from hexapod.planning.pace import pace_report
 from hexapod.planning.sizes import SWAP_COST
 from tests.test_planning_random import CATALOGUE, random_case
@@ -240,3 +242,116 @@ def test_spread_swaps_equals_one_refit_at_a_time(seed: int) -> None:
     got = sizes.spread_swaps(lengths, lo, hi, offsets, margin, None, free, day, choice)
     want = oracle_spread_swaps(lengths, lo, hi, offsets, margin, None, free, day, choice)
     np.testing.assert_array_equal(got, want)
+
+
+def oracle_neutral_candidates(plan_input: PlanInput, poses: np.ndarray
+                              ) -> tuple[np.ndarray, np.ndarray]:
+    """Every candidate through one batched size fit (the first version)."""
+    cat = plan_input.catalogue
+    geo = plan_input.geometry
+    lo, hi, _, offsets = cat.range_table()
+    usable, heights = [], []
+    for reading in np.arange(np.ceil(lo[0]), np.floor(hi[-1]) + 1):
+        try:
+            height = geo.neutral_height(reading_to_length(cat, float(reading)))
+        except (InputError, GeometryError):
+            continue
+        usable.append(float(reading))
+        heights.append(height)
+    left = poses @ tf.invert(plan_input.target_pose)
+    moved = left[None] @ geo.neutral_pose(np.array(heights))[:, None]
+    lengths = plan_input.frame.strut_lengths(moved, check=False)
+    total, _ = oracle_fit_sizes(lengths, lo, hi, offsets, float(cat.limits.near_end_margin_mm),
+                                None)
+    feasible = np.isfinite(total).all(axis=1)
+    swaps = np.where(feasible, np.sum(np.where(np.isfinite(total), total, 0) // SWAP_COST,
+                                      axis=1), np.inf)
+    return np.array(usable), swaps
+
+
+def oracle_pick(readings: np.ndarray, swaps: np.ndarray, mine: float
+                ) -> tuple[float, int] | None:
+    if not np.isfinite(swaps).any():
+        return None
+    best = float(np.min(swaps))
+    tied = readings[swaps == best]
+    return float(tied[np.argmin(np.abs(tied - mine))]), int(best)
+
+
+def _advice_cases() -> list[tuple[str, PlanInput]]:
+    found = [(p.stem, prepare(hexapod.load_case(p))) for p in SAMPLES]
+    for seed in range(12):
+        case = random_case(1000 + seed)
+        big = dataclasses.replace(case, deformity=dataclasses.replace(
+            case.deformity, axial_translation_mm=10 + 5 * seed))  # long struts: swaps needed
+        for c in (case, big):
+            try:
+                found.append((f"random {seed}", build_plan_input(c, CATALOGUE)))
+            except (GeometryError, InputError):
+                continue
+    for seed, axial in ((2000, 150), (2001, 110), (2002, 150), (2003, 110), (2004, 110),
+                        (2004, 150)):  # every candidate needs 1-6 swaps
+        case = random_case(seed)
+        case = dataclasses.replace(case, deformity=dataclasses.replace(
+            case.deformity, axial_translation_mm=axial))
+        found.append((f"long {seed} {axial}", build_plan_input(case, CATALOGUE)))
+    return found
+
+
+@pytest.mark.parametrize(("name", "plan_input"), _advice_cases(), ids=lambda v: str(v)[:20])
+def test_neutral_suggestion_equals_fitting_every_candidate(name: str,
+                                                           plan_input: PlanInput) -> None:
+    """The pruned search picks what fitting every candidate picks, for the case's own neutral
+    strut and for others across the catalogue (other ties, other levels)."""
+    try:
+        poses = path.rows(plan_input, pace_report(plan_input).stage_days)[0]
+    except PlanRefused:
+        pytest.skip("no schedule")
+    readings, swaps = oracle_neutral_candidates(plan_input, poses)
+    got_readings, got_swaps = advice.neutral_candidates(plan_input, poses)
+    np.testing.assert_array_equal(got_readings, readings)
+    np.testing.assert_array_equal(got_swaps, swaps)
+    for mine in (plan_input.case.frame.neutral_strut_mm or 150.0, 90.0, 135.5, 200.0, 280.0):
+        _, pruned = advice.fewest_swap_candidates(plan_input, poses, mine)
+        assert advice.pick_neutral(readings, pruned, mine) == oracle_pick(readings, swaps, mine)
+        known = np.isfinite(pruned)
+        np.testing.assert_array_equal(pruned[known], swaps[known])  # exact where fitted
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_nearest_fewest_search_picks_what_fitting_all_picks(seed: int,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """Synthetic candidates: swaps at or above each one's level, some infeasible; the search
+    must pick like the full table and fit nothing outside, whatever the batch size."""
+    monkeypatch.setattr(advice, "_FIT_BATCH", [1, 2, 8][seed % 3])
+    rng = np.random.default_rng(seed)
+    count = int(rng.integers(1, 120))
+    readings = np.sort(rng.choice(np.arange(80.0, 200.0), size=count, replace=False))
+    level = rng.integers(0, 4, size=count)
+    swaps = (level + rng.choice(3, size=count, p=[0.1, 0.45, 0.45])).astype(float)
+    swaps[rng.random(count) < 0.2] = np.inf
+    outside = np.isinf(swaps) & (rng.random(count) < 0.5)
+    mine = float([rng.uniform(80, 200), readings[int(rng.integers(count))],
+                  np.floor(rng.uniform(80, 200)) + 0.5][seed // 3 % 3])  # half-way: equal distances
+    asked: list[int] = []
+
+    def fit(group: np.ndarray) -> np.ndarray:
+        asked.extend(int(i) for i in group)
+        return swaps[group]
+
+    got = advice.nearest_fewest(readings, outside, level, mine, fit)
+    assert advice.pick_neutral(readings, got, mine) == oracle_pick(readings, swaps, mine)
+    assert not outside[asked].any() and len(set(asked)) == len(asked)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 8])
+def test_nearest_fewest_takes_the_lower_of_two_equally_near(batch: int,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    monkeypatch.setattr(advice, "_FIT_BATCH", batch)
+    readings = np.array([99.0, 100.0, 101.0, 102.0])
+    swaps = np.array([1.0, 0.0, 0.0, 0.0])
+    got = advice.nearest_fewest(readings, np.zeros(4, dtype=bool), np.zeros(4, dtype=np.int64),
+                                100.5, lambda group: swaps[group])
+    assert advice.pick_neutral(readings, got, 100.5) == (100.0, 0)
