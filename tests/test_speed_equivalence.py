@@ -103,7 +103,7 @@ def test_candidate_choice_equals_the_row_by_row_rule_on_hostile_scores(seed: int
     """Random walks with a tight change limit, tied and infinite scores, reversals: many
     rows break the bulk choice, some chains run for several rows."""
     rng = np.random.default_rng(seed)
-    n = int(rng.integers(1, 120))
+    n = 1 if seed < 4 else int(rng.integers(1, 120))  # a plan of its start row only
     step = 0.5 * np.diff(np.r_[0, np.cumsum(rng.integers(-1, 2, size=6))]).clip(0.5, 1)
     lengths = 150 + np.cumsum(rng.normal(scale=0.4, size=(n, 6)) * (rng.random((n, 6)) < 0.7),
                               axis=0)

@@ -116,7 +116,7 @@ def choose_candidates(cand_len: Array, score: Array, lengths: Array, limit: floa
     rows = np.arange(n)
     chosen = cand_len[rows, best]  # (n, 6)
     prev = chosen[:-1].copy()
-    if first_len is not None and n:
+    if first_len is not None and n > 1:
         prev[0] = first_len
     move = np.diff(lengths, axis=0)
     on_track = _allowed(chosen[1:] - prev, move, limit) | ~np.isfinite(score[1:]).any(axis=1)
