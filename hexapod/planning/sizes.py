@@ -58,13 +58,42 @@ def fit_sizes(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: floa
     reading = np.moveaxis(lengths.reshape(m // 6, n, 6), 1, 0).reshape(n, m, 1) - offsets
     inside = (reading >= lo - _TOL) & (reading <= hi + _TOL)  # (n, m, S)
     near = ((reading <= lo + margin) | (reading >= hi - margin)).astype(float)
-    new_day = np.ones(n, dtype=bool) if day is None else np.r_[True, np.diff(day) != 0]
-    free = np.zeros(n, dtype=bool) if free_rows is None else np.asarray(free_rows, dtype=bool)
-    penalty = (None if swap_penalty is None
-               else np.tile(np.asarray(swap_penalty, dtype=float), (1, m // 6)))
-    c0 = np.where(inside[0], near[0], np.inf)  # (m, S): not swapped today
+    start = np.ones((m, sizes), dtype=bool)  # sizes a strut may wear at row 0
     if fixed is not None:
-        c0 = np.where(np.arange(sizes) == np.tile(fixed, m // 6)[:, None], c0, np.inf)
+        start = np.arange(sizes) == np.tile(fixed, m // 6)[:, None]
+    # A strut that one allowed size holds on every row needs no swap (a swap costs more than
+    # any count of near-end rows): its fit is that size, the fewest near-end rows, the
+    # smaller size on ties -- what the programme's first minimum gives. Only the others run.
+    holds = inside.all(axis=0) & start
+    simple = holds.any(axis=1)
+    total = np.full(m, np.inf)
+    picked = np.empty((n, m), dtype=np.int64)
+    held = np.where(holds, near.sum(axis=0), np.inf)[simple]
+    picked[:, simple] = np.argmin(held, axis=1)
+    total[simple] = np.min(held, axis=1)
+    rest = np.nonzero(~simple)[0]
+    if rest.size:
+        new_day = np.ones(n, dtype=bool) if day is None else np.r_[True, np.diff(day) != 0]
+        free = np.zeros(n, dtype=bool) if free_rows is None else np.asarray(free_rows, bool)
+        penalty = (None if swap_penalty is None
+                   else np.tile(np.asarray(swap_penalty, dtype=float), (1, m // 6))[:, rest])
+        total[rest], picked[:, rest] = _programme(inside[:, rest], near[:, rest], start[rest],
+                                                  new_day, free, penalty)
+    choice = np.moveaxis(picked.reshape(n, m // 6, 6), 0, 1).reshape(*batch, n, 6)
+    total = total.reshape(*batch, 6)
+    choice = np.where(np.isfinite(total)[..., None, :], choice, -1)
+    return total, choice
+
+
+def _programme(inside: NDArray[np.bool_], near: Array, start: NDArray[np.bool_],
+               new_day: NDArray[np.bool_], free: NDArray[np.bool_], penalty: Array | None
+               ) -> tuple[Array, IntArray]:
+    """The dynamic programme of :func:`fit_sizes` for ``m`` struts: ``inside``/``near``
+    (n, m, S), sizes allowed at row 0 ``start`` (m, S), rows starting a day ``new_day`` (n,),
+    free rows (n,), swap penalty (n, m) or None. Returns the cost (m,) and the size of every
+    row (n, m)."""
+    n, m, sizes = inside.shape
+    c0 = np.where(inside[0] & start, near[0], np.inf)  # (m, S): not swapped today
     c1 = np.full_like(c0, np.inf)  # swapped today
     back = np.zeros((n, m, 2 * sizes), dtype=np.int64)  # from (2 * size + flag), per flag
     ids = 2 * np.arange(sizes)
@@ -103,10 +132,7 @@ def fit_sizes(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: floa
     for j in range(n - 1, -1, -1):
         picked[j] = cur
         cur = back[j, rows, cur]
-    choice = np.moveaxis((picked // 2).reshape(n, m // 6, 6), 0, 1).reshape(*batch, n, 6)
-    total = total.reshape(*batch, 6)
-    choice = np.where(np.isfinite(total)[..., None, :], choice, -1)
-    return total, choice
+    return total, picked // 2
 
 
 def swap_days(choice: IntArray, day: IntArray) -> list[list[int]]:
