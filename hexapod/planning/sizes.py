@@ -93,6 +93,9 @@ def _programme(inside: NDArray[np.bool_], near: Array, start: NDArray[np.bool_],
     free rows (n,), swap penalty (n, m) or None. Returns the cost (m,) and the size of every
     row (n, m)."""
     n, m, sizes = inside.shape
+    # near-end count where the reading is inside the size, inf outside: adding it to a cost
+    # (never negative) is the programme's ``where(inside, cost + near, inf)``
+    step_cost = np.where(inside, near, np.inf)
     c0 = np.where(inside[0] & start, near[0], np.inf)  # (m, S): not swapped today
     c1 = np.full_like(c0, np.inf)  # swapped today
     back = np.zeros((n, m, 2 * sizes), dtype=np.int64)  # from (2 * size + flag), per flag
@@ -104,7 +107,7 @@ def _programme(inside: NDArray[np.bool_], near: Array, start: NDArray[np.bool_],
     for j in range(1, n):
         ins = inside[j]
         if new_day[j]:  # yesterday's swaps do not count
-            flag = (c1 < c0).astype(np.int64)
+            flag = c1 < c0
             stay0 = np.minimum(c0, c1)
             stay1 = nothing
             from0 = ids + flag
@@ -123,8 +126,8 @@ def _programme(inside: NDArray[np.bool_], near: Array, start: NDArray[np.bool_],
         use_swap = swap[:, None] < stay1
         back[j, :, 0::2] = from0
         back[j, :, 1::2] = np.where(use_swap, swap_from[:, None], swapped_ids)
-        c0 = np.where(ins, stay0 + near[j], np.inf)
-        c1 = np.where(ins, np.where(use_swap, swap[:, None], stay1) + near[j], np.inf)
+        c0 = stay0 + step_cost[j]
+        c1 = np.where(use_swap, swap[:, None], stay1) + step_cost[j]
     flat = np.stack([c0, c1], axis=-1).reshape(m, 2 * sizes)  # 2 * size + flag
     cur = np.argmin(flat, axis=1)
     total = flat[rows, cur]
