@@ -156,9 +156,14 @@ def spread_swaps(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: f
     out = choice.copy()
     strut = 0
     while strut < 6:
-        # The struts are independent in the fit: every strut still to refit gets its own
-        # penalty column from today's swap days, all in one fit. Strut by strut in order, a
-        # refit is the one-at-a-time refit as long as no earlier refit moved its swap days.
+        # A strut none of whose swaps falls on another strut's swap day keeps its fit: the
+        # penalty only raises paths that swap on those days, its own path keeps its cost and
+        # every first minimum along it (so no fit is run for it). The others are independent
+        # in the fit: each gets its own penalty column from today's swap days, all in one
+        # fit; strut by strut in order, a refit is the one-at-a-time refit as long as no
+        # earlier refit moved its swap days.
+        if not any(_clashes(days, i) for i in range(strut, 6)):
+            break
         penalty = np.zeros((len(day), 6))
         for i in range(strut, 6):
             for d in (d for k, ds in enumerate(days) if k != i for d in ds):
@@ -167,7 +172,7 @@ def spread_swaps(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: f
                                  penalty)
         while strut < 6:
             moved = False
-            if np.isfinite(total[strut]):
+            if _clashes(days, strut) and np.isfinite(total[strut]):
                 out[:, strut] = refit[:, strut]
                 new_days = swap_days(out, day)[strut]
                 moved = new_days != days[strut]
@@ -176,6 +181,12 @@ def spread_swaps(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: f
             if moved:
                 break
     return out
+
+
+def _clashes(days: list[list[int]], strut: int) -> bool:
+    """Whether a swap day of ``strut`` is also another strut's swap day."""
+    others = {d for k, ds in enumerate(days) if k != strut for d in ds}
+    return any(d in others for d in days[strut])
 
 
 def fixed_sizes(plan_input: PlanInput) -> IntArray | None:
