@@ -118,8 +118,10 @@ def choose_candidates(cand_len: Array, score: Array, lengths: Array, limit: floa
     prev = chosen[:-1].copy()
     if first_len is not None and n > 1:
         prev[0] = first_len
-    move = np.diff(lengths, axis=0)
-    on_track = _allowed(chosen[1:] - prev, move, limit) | ~np.isfinite(score[1:]).any(axis=1)
+    low, high = _step_bounds(np.diff(lengths, axis=0), limit)
+    step = chosen[1:] - prev
+    on_track = (((step >= low) & (step <= high)).all(axis=1)
+                | ~np.isfinite(score[1:]).any(axis=1))
     broken = np.nonzero(~on_track)[0] + 1  # rows whose bulk choice breaks the rule
     k = 0
     while k < len(broken):
@@ -127,7 +129,8 @@ def choose_candidates(cand_len: Array, score: Array, lengths: Array, limit: floa
         prev_len = first_len if (j == 1 and first_len is not None) else cand_len[j - 1, best[j - 1]]
         while j < n:
             s = score[j]
-            ok = _allowed(cand_len[j] - prev_len, move[j - 1], limit)
+            step = cand_len[j] - prev_len
+            ok = ((step >= low[j - 1]) & (step <= high[j - 1])).all(axis=1)
             if np.isfinite(s[ok]).any():
                 s = np.where(ok, s, np.inf)
             pick = int(np.argmin(s))
@@ -189,6 +192,19 @@ def _allowed(step: Array, move: Array, limit: float) -> NDArray[np.bool_]:
     against = ((direction > 0) & (step < -_TOL)) | ((direction < 0) & (step > _TOL)) \
         | ((direction == 0) & (np.abs(step) > _TOL)) | (np.abs(step) > limit + _TOL)
     return np.asarray(~against.any(axis=-1))
+
+
+def _step_bounds(move: Array, limit: float) -> tuple[Array, Array]:
+    """The steps :func:`_allowed` allows, as bounds: ``low <= step <= high`` per strut, for
+    exact changes ``move`` (..., 6). With ``d = limit + tol`` (never below ``tol``): a
+    lengthening strut may step in [-tol, d], a shortening one in [-d, tol], a still one in
+    [-tol, tol] (a NaN change only within the limit)."""
+    direction = np.sign(np.where(np.abs(move) < _TOL, 0.0, move))
+    most = limit + _TOL
+    low = np.select([direction > 0, direction < 0, direction == 0], [-_TOL, -most, -_TOL],
+                    -most)
+    high = np.select([direction > 0, direction < 0, direction == 0], [most, _TOL, _TOL], most)
+    return low, high
 
 
 def repair_rows(plan_input: PlanInput, poses: Array, lengths: Array, size_index: IntArray,
