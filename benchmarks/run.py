@@ -12,6 +12,8 @@ bytes (the memory-bandwidth bound). Goals (issue 14, this 2-core machine):
   sensitivity: 10^6 samples < 5 s; peak memory < 600 MB at 2x10^6 (run with
        ``--sensitivity-samples 2000000``)
   `hexapod plan CASE` (table) wall time <= 2.5x `python -c "import numpy"`
+  plan: a 90-day x 4 plan in <= 50 ms, a 365-day x 6 plan in < 150 ms; the neutral-strut
+       suggestion costs no more than the plan it advises on
 """
 
 from __future__ import annotations
@@ -195,29 +197,90 @@ def bench_startup(repeat: int) -> None:
     print(f"{'  heavy modules imported by plan':<40} {heavy[-1] if heavy else 'none'}")
 
 
-def bench_plan(repeat: int) -> None:
+def rowwise_rounding(plan_input: Any, poses: np.ndarray, lengths: np.ndarray,
+                     size_index: np.ndarray, key_points_ring: np.ndarray) -> np.ndarray:
+    """The rounding rule one row at a time (the reference for the bulk choice)."""
+    from hexapod.planning import rounding
+
+    cand, score = rounding.rounding_scores(plan_input, poses, lengths, size_index,
+                                           key_points_ring)
+    off = plan_input.catalogue.range_table()[3][size_index]
+    cand_len = cand + off[:, None, :]
+    gradual = plan_input.case.correction.method == "gradual"
+    limit = float(plan_input.catalogue.limits.max_change_per_adjustment_mm) if gradual else np.inf
+    out = np.empty((len(lengths), 6))
+    prev_len = None
+    for j in range(len(lengths)):
+        s = score[j]
+        if prev_len is not None:
+            ok = rounding._allowed(cand_len[j] - prev_len, lengths[j] - lengths[j - 1], limit)
+            if np.isfinite(s[ok]).any():
+                s = np.where(ok, s, np.inf)
+        best = int(np.argmin(s))
+        out[j] = cand[j, best]
+        prev_len = cand_len[j, best]
+    return out
+
+
+def long_case(rate_mm_per_day: float, per_day: int, neutral_strut_mm: float = 170) -> Any:
+    """The right tibia sample with a long oblique correction, at a rate and adjustments a day
+    (with the default neutral strut no strut changes size; with 180 mm, four swaps)."""
     from hexapod.case import Deformity, StructureAtRisk
     from hexapod.clinical import build_plan_input
     from hexapod.io.case_file import read_case
-    try:
-        from hexapod import plan  # type: ignore[attr-defined]
-    except ImportError:
-        from hexapod.planning import plan
 
     case = read_case(CASE)
-    long_case = dataclasses.replace(
+    case = dataclasses.replace(
         case, deformity=Deformity(ap_angulation_deg=25, ap_angulation_dir="varus",
                                   lat_angulation_deg=10, lat_angulation_dir="apex_anterior",
                                   axial_translation_mm=20, axial_translation_dir="short"),
         structures_at_risk=(StructureAtRisk("far point", ap_mm=60, ap_dir="lateral",
                                             axial_mm=80, axial_dir="distal"),),
-        correction=dataclasses.replace(case.correction, rate_mm_per_day=0.5),
-        frame=dataclasses.replace(case.frame, neutral_strut_mm=170))
-    plan_input = build_plan_input(long_case, load_catalogue())
-    days = plan(plan_input).days
-    t = median_time(lambda: plan(plan_input), repeat)
-    row(f"plan, {days} days x 4 adjustments", t * 1e3, "ms", "<= 50/90 d",
-        t <= 0.05 * max(1.0, days / 90))
+        correction=dataclasses.replace(case.correction, rate_mm_per_day=rate_mm_per_day,
+                                       adjustments_per_day=per_day),
+        frame=dataclasses.replace(case.frame, neutral_strut_mm=neutral_strut_mm))
+    return build_plan_input(case, load_catalogue())
+
+
+def bench_plan_case(plan_input: Any, goal_s: float, goal: str, repeat: int) -> None:
+    """Plan time beside its goal; the rounding step beside the row-by-row loop; the
+    neutral-strut suggestion beside the plan itself."""
+    from hexapod.planning import advice, fit_sizes, joint_lengths, path, rounding
+    from hexapod.planning import plan as plan_case
+    from hexapod.planning.pace import pace_report
+
+    result = plan_case(plan_input)
+    label = (f"{result.days}d x{plan_input.case.correction.adjustments_per_day} "
+             f"{result.swap_count} swaps")
+    t_plan = median_time(lambda: plan_case(plan_input), repeat)
+    poses, day, _, _ = path.rows(plan_input, pace_report(plan_input).stage_days)
+    lengths = joint_lengths(plan_input, poses)
+    sizes = fit_sizes(plan_input, lengths, day)
+    key = rounding.key_points_in_ring(plan_input, poses)
+    t_bulk = median_time(
+        lambda: rounding.round_readings(plan_input, poses, lengths, sizes, key, None), repeat)
+    t_rows = median_time(lambda: rowwise_rounding(plan_input, poses, lengths, sizes, key),
+                         repeat)
+    same = np.array_equal(rounding.round_readings(plan_input, poses, lengths, sizes, key, None),
+                          rowwise_rounding(plan_input, poses, lengths, sizes, key))
+    row(f"plan, {label}", t_plan * 1e3, "ms", goal, t_plan <= goal_s,
+        "plan - rounding + row loop (ms)", (t_plan - t_bulk + t_rows) * 1e3,
+        t_plan / (t_plan - t_bulk + t_rows))
+    row(f"  rounding step, {label}", t_bulk * 1e3, "ms", "(bulk rows)", None,
+        "row-by-row loop (ms)", t_rows * 1e3, t_bulk / t_rows)
+    print(f"{'  rounding identical to the row loop':<40} {same}")
+    t_advice = median_time(lambda: advice.suggest_neutral_strut(plan_input, result), repeat)
+    row(f"neutral suggestion, {label}", t_advice * 1e3, "ms", "<= plan",
+        t_advice <= t_plan, "the plan itself (ms)", t_plan * 1e3, t_advice / t_plan)
+    t_all = median_time(lambda: advice.neutral_candidates(plan_input, poses), 1)
+    row("  fitting every candidate", t_all * 1e3, "ms", "(reference)", None,
+        "suggestion (ms)", t_advice * 1e3, t_all / t_advice)
+
+
+def bench_plan(repeat: int) -> None:
+    bench_plan_case(long_case(0.5, 4), 0.05, "<= 50", repeat)
+    bench_plan_case(long_case(0.1163, 6), 0.15, "< 150", repeat)
+    bench_plan_case(long_case(0.1163, 6, 180), 0.15, "< 150", repeat)
 
 
 def main() -> None:
@@ -225,6 +288,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--sensitivity-samples", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="skip sensitivity and plan")
+    parser.add_argument("--only", choices=("ik", "fk", "startup", "plan", "sensitivity"),
+                        help="run one group of figures")
     args = parser.parse_args()
     print(f"BLAS: {blas_threads()}")
     print(f"numpy {np.__version__}, python {sys.version.split()[0]}, "
@@ -232,12 +297,16 @@ def main() -> None:
     print(f"{'figure':<40} {'value':>12} {'unit':<9} {'goal':<12} {'':<7} {'reference':<34} "
           "ratio")
     geo = load_catalogue().frame_geometry(155, 155)
-    bench_ik(geo.reference_joints, geo.moving_joints, args.repeat)
-    bench_fk(geo.reference_joints, geo.moving_joints, args.repeat)
-    bench_startup(args.repeat)
-    if not args.quick:
-        bench_plan(args.repeat)
-        bench_sensitivity(args.sensitivity_samples)
+    groups: dict[str, Callable[[], None]] = {
+        "ik": lambda: bench_ik(geo.reference_joints, geo.moving_joints, args.repeat),
+        "fk": lambda: bench_fk(geo.reference_joints, geo.moving_joints, args.repeat),
+        "startup": lambda: bench_startup(args.repeat),
+        "plan": lambda: bench_plan(args.repeat),
+        "sensitivity": lambda: bench_sensitivity(args.sensitivity_samples),
+    }
+    for name, run in groups.items():
+        if args.only in (None, name) and not (args.quick and name in ("plan", "sensitivity")):
+            run()
 
 
 if __name__ == "__main__":

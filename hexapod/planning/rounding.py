@@ -21,6 +21,8 @@ IntArray = NDArray[np.int64]
 _TOL = 1e-9
 #: The 64 floor (0) / ceil (1) choices for six struts, shape (64, 6).
 _COMBOS = ((np.arange(64)[:, None] >> np.arange(6)) & 1).astype(float)
+#: Rows per block of the displacement score (64 candidates x 8 bytes x 256 rows: 128 KiB).
+_BLOCK_ROWS = 256
 
 
 def rounding_scores(plan_input: PlanInput, poses: Array, lengths: Array,
@@ -47,9 +49,26 @@ def rounding_scores(plan_input: PlanInput, poses: Array, lengths: Array,
     twist = np.einsum("nij,nkj->nki", np.linalg.inv(jac), delta_len)  # (n, 64, 6)
     moving = tf.apply(poses[:, None], geo.moving_joints)  # (n, 6, 3)
     lever = np.concatenate([key_points_ring, moving], axis=1) - poses[:, None, :3, 3]
-    disp = twist[:, :, None, :3] + np.cross(twist[:, :, None, 3:], lever[:, None])
-    score = np.max(np.linalg.norm(disp, axis=-1), axis=-1)
-    return cand, np.where(valid, score, np.inf)
+    return cand, np.where(valid, _largest_displacement(twist, lever), np.inf)
+
+
+def _largest_displacement(twist: Array, lever: Array) -> Array:
+    """Largest norm over the points of ``t + w x lever`` for twists (n, C, 6) ``(t, w)`` and
+    levers (n, P, 3): shape (n, C). Component by component, one point at a time (no
+    (n, C, P, 3) temporaries), with the same floating-point operations as ``np.cross`` and
+    ``np.linalg.norm`` (the square root taken once, of the largest square: it is monotonic)."""
+    largest = np.zeros(twist.shape[:2])
+    for a in range(0, len(twist), _BLOCK_ROWS):  # blocks that stay in cache
+        tx, ty, tz, wx, wy, wz = (np.ascontiguousarray(twist[a:a + _BLOCK_ROWS, :, k])
+                                  for k in range(6))
+        out = largest[a:a + _BLOCK_ROWS]
+        for p in range(lever.shape[1]):
+            lx, ly, lz = (lever[a:a + _BLOCK_ROWS, p, k, None] for k in range(3))
+            dx = tx + (wy * lz - wz * ly)
+            dy = ty + (wz * lx - wx * lz)
+            dz = tz + (wx * ly - wy * lx)
+            np.maximum(out, dx * dx + dy * dy + dz * dz, out=out)
+    return np.asarray(np.sqrt(largest))
 
 
 def round_readings(plan_input: PlanInput, poses: Array, lengths: Array, size_index: IntArray,
@@ -61,26 +80,68 @@ def round_readings(plan_input: PlanInput, poses: Array, lengths: Array, size_ind
     scale steps). ``keep_first`` fixes row 0 (residual mode: the readings the frame has now)."""
     cand, score = rounding_scores(plan_input, poses, lengths, size_index, key_points_ring)
     off = plan_input.catalogue.range_table()[3][size_index]
-    cand_len = cand + off[:, None, :]
     gradual = plan_input.case.correction.method == "gradual"
     limit = float(plan_input.catalogue.limits.max_change_per_adjustment_mm) if gradual else np.inf
-    out = np.empty((len(lengths), 6))
-    start = 0
-    prev_len = None
-    if keep_first is not None:
-        out[0] = keep_first
-        start = 1
-        prev_len = keep_first + off[0]
-    for j in range(start, len(lengths)):
-        s = score[j]
-        if prev_len is not None:
-            ok = _allowed(cand_len[j] - prev_len, lengths[j] - lengths[j - 1], limit)
+    first = None if keep_first is None else np.asarray(keep_first, dtype=float)
+    best = choose_candidates(cand + off[:, None, :], score, lengths, limit,
+                             None if first is None else first + off[0])
+    out = np.take_along_axis(cand, best[:, None, None], axis=1)[:, 0]
+    if first is not None:
+        out[0] = first
+    return out
+
+
+def choose_candidates(cand_len: Array, score: Array, lengths: Array, limit: float,
+                      first_len: Array | None) -> IntArray:
+    """Index of the chosen candidate of every row (row 0 unused when ``first_len`` fixes it).
+
+    The rule of :func:`round_readings` is a chain: a row's choice depends on the previous
+    row's. Each row's unconstrained best (first lowest score) is also its constrained choice
+    whenever the previous row chose its own unconstrained best and the rule allows the step
+    between the two (the rule only removes candidates, so the first minimum survives), or when
+    every score of the row is infinite. Those rows are taken in bulk; the rule is applied one
+    row at a time only from a row where the bulk choice breaks it until the chain returns to
+    the unconstrained best.
+
+    Parameters
+    ----------
+    cand_len : (n, 64, 6) candidate set lengths (mm).
+    score : (n, 64) candidate scores (inf: not allowed by the size).
+    lengths : (n, 6) exact joint-centre distances (mm).
+    limit : largest change of a strut in one row (mm; inf for none).
+    first_len : (6,) set lengths of row 0 when they are fixed, else None.
+    """
+    n = len(score)
+    best = np.argmin(score, axis=1)
+    rows = np.arange(n)
+    chosen = cand_len[rows, best]  # (n, 6)
+    prev = chosen[:-1].copy()
+    if first_len is not None and n > 1:
+        prev[0] = first_len
+    low, high = _step_bounds(np.diff(lengths, axis=0), limit)
+    step = chosen[1:] - prev
+    on_track = (((step >= low) & (step <= high)).all(axis=1)
+                | ~np.isfinite(score[1:]).any(axis=1))
+    broken = np.nonzero(~on_track)[0] + 1  # rows whose bulk choice breaks the rule
+    k = 0
+    while k < len(broken):
+        j = int(broken[k])
+        prev_len = first_len if (j == 1 and first_len is not None) else cand_len[j - 1, best[j - 1]]
+        while j < n:
+            s = score[j]
+            step = cand_len[j] - prev_len
+            ok = ((step >= low[j - 1]) & (step <= high[j - 1])).all(axis=1)
             if np.isfinite(s[ok]).any():
                 s = np.where(ok, s, np.inf)
-        best = int(np.argmin(s))
-        out[j] = cand[j, best]
-        prev_len = cand_len[j, best]
-    return out
+            pick = int(np.argmin(s))
+            if pick == best[j]:
+                break  # back on the bulk chain: the next rows follow it again
+            best[j] = pick
+            prev_len = cand_len[j, pick]
+            j += 1
+        k = int(np.searchsorted(broken, j, side="right"))
+    return best
+
 
 def relative_motion(plan_input: PlanInput, ring_poses: Array) -> Array:
     """Motion of the moving fragment in the anatomical frame since the start, per ring pose."""
@@ -131,6 +192,19 @@ def _allowed(step: Array, move: Array, limit: float) -> NDArray[np.bool_]:
     against = ((direction > 0) & (step < -_TOL)) | ((direction < 0) & (step > _TOL)) \
         | ((direction == 0) & (np.abs(step) > _TOL)) | (np.abs(step) > limit + _TOL)
     return np.asarray(~against.any(axis=-1))
+
+
+def _step_bounds(move: Array, limit: float) -> tuple[Array, Array]:
+    """The steps :func:`_allowed` allows, as bounds: ``low <= step <= high`` per strut, for
+    exact changes ``move`` (..., 6). With ``d = limit + tol`` (never below ``tol``): a
+    lengthening strut may step in [-tol, d], a shortening one in [-d, tol], a still one in
+    [-tol, tol] (a NaN change only within the limit)."""
+    direction = np.sign(np.where(np.abs(move) < _TOL, 0.0, move))
+    most = limit + _TOL
+    low = np.select([direction > 0, direction < 0, direction == 0], [-_TOL, -most, -_TOL],
+                    -most)
+    high = np.select([direction > 0, direction < 0, direction == 0], [most, _TOL, _TOL], most)
+    return low, high
 
 
 def repair_rows(plan_input: PlanInput, poses: Array, lengths: Array, size_index: IntArray,

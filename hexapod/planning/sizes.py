@@ -52,63 +52,90 @@ def fit_sizes(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: floa
     cost : (..., 6) -- ``swaps * 1e6 + near-end rows`` (inf when infeasible).
     choice : (..., n, 6) fitted size per row (-1 when infeasible).
     """
-    reading = lengths[..., None] - offsets  # (..., n, 6, S)
-    inside = (reading >= lo - _TOL) & (reading <= hi + _TOL)
+    batch, n, sizes = lengths.shape[:-2], lengths.shape[-2], len(lo)
+    m = int(np.prod(batch, dtype=np.int64)) * 6
+    # rows first, then (batch, strut) flattened: the loop below indexes one row at a time
+    reading = np.moveaxis(lengths.reshape(m // 6, n, 6), 1, 0).reshape(n, m, 1) - offsets
+    inside = (reading >= lo - _TOL) & (reading <= hi + _TOL)  # (n, m, S)
     near = ((reading <= lo + margin) | (reading >= hi - margin)).astype(float)
-    n, sizes = lengths.shape[-2], len(lo)
-    if day is None:
-        day = np.arange(n)
-    free = np.zeros(n, dtype=bool) if free_rows is None else free_rows
-    cost = np.where(inside[..., 0, :, :], near[..., 0, :, :], np.inf)
+    start = np.ones((m, sizes), dtype=bool)  # sizes a strut may wear at row 0
     if fixed is not None:
-        cost = np.where(np.arange(sizes) == fixed[:, None], cost, np.inf)
-    costs = np.stack([cost, np.full_like(cost, np.inf)], axis=-1)  # (..., 6, S, swapped today)
-    back = np.zeros((*lengths.shape[:-2], n, 6, sizes, 2), dtype=np.int64)  # 2 * size + flag
-    size_ids = np.broadcast_to(np.arange(sizes)[:, None], costs.shape)
-    for j in range(1, n):
-        ins = inside[..., j, :, :]
-        if day[j] != day[j - 1]:  # a new day: yesterday's swaps do not count
-            flag = np.argmin(costs, axis=-1)
-            base = np.min(costs, axis=-1)
-            stay = np.stack([base, np.full_like(base, np.inf)], axis=-1)
-            stay_from = np.stack([2 * size_ids[..., 0] + flag, 2 * size_ids[..., 1] + 1], -1)
-            source = base
-            source_flag = flag
-        else:
-            stay = costs
-            stay_from = 2 * size_ids + np.arange(2)
-            source = costs[..., 0]
-            source_flag = np.zeros_like(source, dtype=np.int64)
-        masked = source if free[j] else np.where(ins, source, np.inf)
-        src = np.argmin(masked, axis=-1)  # (..., 6)
-        swap = np.take_along_axis(masked, src[..., None], axis=-1)[..., 0] + SWAP_COST
-        if swap_penalty is not None:
-            swap = swap + swap_penalty[j]
-        swap_from = 2 * src + np.take_along_axis(source_flag, src[..., None], axis=-1)[..., 0]
-        swap = np.broadcast_to(swap[..., None], stay.shape[:-1])
-        use_swap = swap < stay[..., 1]
-        new = np.stack([stay[..., 0], np.where(use_swap, swap, stay[..., 1])], axis=-1)
-        back[..., j, :, :, 0] = stay_from[..., 0]
-        back[..., j, :, :, 1] = np.where(use_swap, swap_from[..., None], stay_from[..., 1])
-        costs = np.where(ins[..., None], new + near[..., j, :, :, None], np.inf)
-    return _trace_back(costs, back)
-
-
-def _trace_back(costs: Array, back: IntArray) -> tuple[Array, IntArray]:
-    """The best final state of each strut and the sizes that lead to it, row by row from the
-    last (``back`` holds each state's predecessor as ``2 * size + swapped-today``)."""
-    flat = costs.reshape(*costs.shape[:-2], -1)  # (..., 6, 2S) as 2 * size + flag
-    best = np.argmin(flat, axis=-1)
-    total = np.take_along_axis(flat, best[..., None], axis=-1)[..., 0]
-    n = back.shape[-4]
-    choice = np.empty((*back.shape[:-4], n, 6), dtype=np.int64)
-    cur = best
-    for j in range(n - 1, -1, -1):
-        choice[..., j, :] = cur // 2
-        step = back[..., j, :, :, :].reshape(*back.shape[:-4], 6, -1)
-        cur = np.take_along_axis(step, cur[..., None], axis=-1)[..., 0]
+        start = np.arange(sizes) == np.tile(fixed, m // 6)[:, None]
+    # A strut that one allowed size holds on every row needs no swap (a swap costs more than
+    # any count of near-end rows): its fit is that size, the fewest near-end rows, the
+    # smaller size on ties -- what the programme's first minimum gives. Only the others run.
+    holds = inside.all(axis=0) & start
+    simple = holds.any(axis=1)
+    total = np.full(m, np.inf)
+    picked = np.empty((n, m), dtype=np.int64)
+    held = np.where(holds, near.sum(axis=0), np.inf)[simple]
+    picked[:, simple] = np.argmin(held, axis=1)
+    total[simple] = np.min(held, axis=1)
+    rest = np.nonzero(~simple)[0]
+    if rest.size:
+        new_day = np.ones(n, dtype=bool) if day is None else np.r_[True, np.diff(day) != 0]
+        free = np.zeros(n, dtype=bool) if free_rows is None else np.asarray(free_rows, bool)
+        penalty = (None if swap_penalty is None
+                   else np.tile(np.asarray(swap_penalty, dtype=float), (1, m // 6))[:, rest])
+        total[rest], picked[:, rest] = _programme(inside[:, rest], near[:, rest], start[rest],
+                                                  new_day, free, penalty)
+    choice = np.moveaxis(picked.reshape(n, m // 6, 6), 0, 1).reshape(*batch, n, 6)
+    total = total.reshape(*batch, 6)
     choice = np.where(np.isfinite(total)[..., None, :], choice, -1)
     return total, choice
+
+
+def _programme(inside: NDArray[np.bool_], near: Array, start: NDArray[np.bool_],
+               new_day: NDArray[np.bool_], free: NDArray[np.bool_], penalty: Array | None
+               ) -> tuple[Array, IntArray]:
+    """The dynamic programme of :func:`fit_sizes` for ``m`` struts: ``inside``/``near``
+    (n, m, S), sizes allowed at row 0 ``start`` (m, S), rows starting a day ``new_day`` (n,),
+    free rows (n,), swap penalty (n, m) or None. Returns the cost (m,) and the size of every
+    row (n, m)."""
+    n, m, sizes = inside.shape
+    # near-end count where the reading is inside the size, inf outside: adding it to a cost
+    # (never negative) is the programme's ``where(inside, cost + near, inf)``
+    step_cost = np.where(inside, near, np.inf)
+    c0 = np.where(inside[0] & start, near[0], np.inf)  # (m, S): not swapped today
+    c1 = np.full_like(c0, np.inf)  # swapped today
+    back = np.zeros((n, m, 2 * sizes), dtype=np.int64)  # from (2 * size + flag), per flag
+    ids = 2 * np.arange(sizes)
+    stay_ids = np.broadcast_to(ids, c0.shape)
+    swapped_ids = ids + 1
+    nothing = np.full_like(c0, np.inf)
+    rows = np.arange(m)
+    for j in range(1, n):
+        ins = inside[j]
+        if new_day[j]:  # yesterday's swaps do not count
+            flag = c1 < c0
+            stay0 = np.minimum(c0, c1)
+            stay1 = nothing
+            from0 = ids + flag
+            source = stay0
+        else:
+            flag = None
+            stay0, stay1 = c0, c1
+            from0 = stay_ids
+            source = c0
+        masked = source if free[j] else np.where(ins, source, np.inf)
+        src = np.argmin(masked, axis=1)
+        swap = masked[rows, src] + SWAP_COST
+        if penalty is not None:
+            swap = swap + penalty[j]
+        swap_from = 2 * src if flag is None else 2 * src + flag[rows, src]
+        use_swap = swap[:, None] < stay1
+        back[j, :, 0::2] = from0
+        back[j, :, 1::2] = np.where(use_swap, swap_from[:, None], swapped_ids)
+        c0 = stay0 + step_cost[j]
+        c1 = np.where(use_swap, swap[:, None], stay1) + step_cost[j]
+    flat = np.stack([c0, c1], axis=-1).reshape(m, 2 * sizes)  # 2 * size + flag
+    cur = np.argmin(flat, axis=1)
+    total = flat[rows, cur]
+    picked = np.empty((n, m), dtype=np.int64)
+    for j in range(n - 1, -1, -1):
+        picked[j] = cur
+        cur = back[j, rows, cur]
+    return total, picked // 2
 
 
 def swap_days(choice: IntArray, day: IntArray) -> list[list[int]]:
@@ -127,17 +154,39 @@ def spread_swaps(lengths: Array, lo: Array, hi: Array, offsets: Array, margin: f
     if sum(len(d) for d in days) < 2:
         return choice
     out = choice.copy()
-    for strut in range(6):
-        others = [d for i, ds in enumerate(days) if i != strut for d in ds]
-        busy = np.array([others.count(int(d)) for d in day], dtype=float)
+    strut = 0
+    while strut < 6:
+        # A strut none of whose swaps falls on another strut's swap day keeps its fit: the
+        # penalty only raises paths that swap on those days, its own path keeps its cost and
+        # every first minimum along it (so no fit is run for it). The others are independent
+        # in the fit: each gets its own penalty column from today's swap days, all in one
+        # fit; strut by strut in order, a refit is the one-at-a-time refit as long as no
+        # earlier refit moved its swap days.
+        if not any(_clashes(days, i) for i in range(strut, 6)):
+            break
         penalty = np.zeros((len(day), 6))
-        penalty[:, strut] = SPREAD_COST * busy
+        for i in range(strut, 6):
+            for d in (d for k, ds in enumerate(days) if k != i for d in ds):
+                penalty[:, i] += SPREAD_COST * (day == d)
         total, refit = fit_sizes(lengths, lo, hi, offsets, margin, fixed, free_rows, day,
                                  penalty)
-        if np.isfinite(total[strut]):
-            out[:, strut] = refit[:, strut]
-            days[strut] = swap_days(out, day)[strut]
+        while strut < 6:
+            moved = False
+            if _clashes(days, strut) and np.isfinite(total[strut]):
+                out[:, strut] = refit[:, strut]
+                new_days = swap_days(out, day)[strut]
+                moved = new_days != days[strut]
+                days[strut] = new_days
+            strut += 1
+            if moved:
+                break
     return out
+
+
+def _clashes(days: list[list[int]], strut: int) -> bool:
+    """Whether a swap day of ``strut`` is also another strut's swap day."""
+    others = {d for k, ds in enumerate(days) if k != strut for d in ds}
+    return any(d in others for d in days[strut])
 
 
 def fixed_sizes(plan_input: PlanInput) -> IntArray | None:
