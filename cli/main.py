@@ -145,14 +145,14 @@ def plan_and_write(load: Callable[[], tuple[Any, dict[str, Any]]], fmt: str,
             out.add_file(sheet, "sheet")
         if plots is not None:
             out.add_folder(plots, plotting.plot_file_names())
-        plan_input, marks = load()
-        revision = marks.get("revision")
         try:
+            plan_input, marks = load()
             result = make_plan(plan_input)
         except PlanRefused as exc:
             if fmt == "json":
                 click.echo(outputs.refusal_to_json(exc), nl=False)
             raise
+        revision = marks.get("revision")
         notes = []
         if fmt != "csv" or sheet is not None:  # only the outputs that print notes need it
             note = neutral_strut_advice(result)

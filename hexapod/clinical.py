@@ -21,7 +21,7 @@ from hexapod.anatomy import (
     reference_ring_in_anatomy,
 )
 from hexapod.case import STAGE_COMPONENTS, Case, Deformity
-from hexapod.errors import GeometryError, InputError
+from hexapod.errors import CaseError, GeometryError, InputError
 from hexapod.findings import Note
 from hexapod.frame import Frame
 from hexapod.geometry import FrameGeometry, Reference
@@ -132,11 +132,15 @@ class PlanInput:
 
 
 def reading_to_length(catalogue: Catalogue, reading_mm: float, size: str | None = None) -> float:
-    """Joint-centre distance (mm) for a scale reading, using the size's offset. Without a size,
-    the shortest size whose range holds the reading (InputError if none does, or if two sizes
-    that hold it disagree on the offset)."""
+    """Joint-centre distance (mm) for a scale reading, using the size's offset (InputError if
+    the size's scale does not have that reading). Without a size, the shortest size whose range
+    holds the reading (InputError if none does, or if two sizes that hold it disagree on the
+    offset)."""
     if size is not None:
         st = catalogue.strut_size(size)
+        if not st.min_mm <= reading_mm <= st.max_mm:
+            raise InputError(f"reading {reading_mm:g} mm is outside the {st.name} size "
+                             f"({st.min_mm:g}-{st.max_mm:g} mm)")
         return reading_mm + st.offset_mm
     holders = [s for s in catalogue.strut_sizes if s.min_mm <= reading_mm <= s.max_mm]
     if not holders:
@@ -147,8 +151,8 @@ def reading_to_length(catalogue: Catalogue, reading_mm: float, size: str | None 
     offsets = {s.offset_mm for s in holders}
     if len(offsets) > 1:
         raise InputError(f"reading {reading_mm:g} mm fits sizes with different reading offsets "
-                         f"({', '.join(s.name for s in holders)}); name the fitted sizes in "
-                         "frame.strut_sizes")
+                         f"({', '.join(s.name for s in holders)}); name the fitted sizes "
+                         "(frame.strut_sizes in a case file, --sizes on the command line)")
     return reading_mm + holders[0].offset_mm
 
 
@@ -202,8 +206,12 @@ def start_and_target(case: Case, catalogue: Catalogue, frame: Frame,
     if spec.strut_readings_mm is None or len(spec.strut_readings_mm) != 6:
         raise InputError("residual mode needs six frame.strut_readings_mm")
     sizes = spec.strut_sizes or (None,) * 6
-    lengths = np.array([reading_to_length(catalogue, r, s)
-                        for r, s in zip(spec.strut_readings_mm, sizes, strict=True)])
+    lengths = np.zeros(6)
+    for i, (reading, size) in enumerate(zip(spec.strut_readings_mm, sizes, strict=True)):
+        try:
+            lengths[i] = reading_to_length(catalogue, reading, size)
+        except InputError as exc:
+            raise CaseError(f"frame.strut_readings_mm[{i}]", str(exc)) from None
     try:
         start = frame.solve_pose(lengths)
     except GeometryError as exc:

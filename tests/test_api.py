@@ -158,3 +158,21 @@ def test_frame_round_trip_around_each_case_start(sample: str) -> None:
     single = frame.solve_pose(frame.strut_lengths(start))
     np.testing.assert_allclose(single, start, atol=1e-9)
     assert np.sign(single[2, 3]) == frame.moving_side
+
+
+def test_readings_of_no_frame_are_a_structured_refusal(tmp_path: Path) -> None:
+    case = tmp_path / "nofr.toml"
+    text = (ROOT / "sample_cases" / "total_residual.toml").read_text()
+    import re as _re
+
+    text = _re.sub(r"strut_readings_mm = \[[^\]]*\]",
+                   "strut_readings_mm = [100, 200, 100, 200, 100, 200]", text)
+    case.write_text(text)
+    with pytest.raises(hexapod.PlanRefused) as info:
+        hexapod.plan(hexapod.load_case(case))
+    (v,) = info.value.violations
+    assert (v.kind, v.day) == ("assembly", 0) and "do not describe a frame" in v.detail["start"]
+    result = CliRunner().invoke(main, ["plan", str(case), "--format", "json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["refused"] is True and doc["violations"][0]["kind"] == "assembly"

@@ -87,16 +87,16 @@ def test_pose_case_sizes_and_their_offsets(runner: CliRunner, tmp_path: Path,
     """--sizes names the fitted sizes, whose reading offsets convert readings to lengths."""
     text = (ROOT / "hexapod/data/tsf-like.toml").read_text()
     text = re.sub(r'(name = "medium"[\s\S]*?reading_to_length_offset_mm = \{ value = )0\.0',
-                  r"\g<1>5.0", text, count=1)
+                  r"\g<1>-5.0", text, count=1)
     (tmp_path / "shifted.toml").write_text(text.replace('name = "tsf-like"',
                                                         'name = "shifted"'))
-    assert load_catalogue(str(tmp_path / "shifted.toml")).strut_size("medium").offset_mm == 5
+    assert load_catalogue(str(tmp_path / "shifted.toml")).strut_size("medium").offset_mm == -5
     case = tmp_path / "case.toml"
     case.write_text(Path(SAMPLE).read_text().replace('hardware = "tsf-like"',
                                                      'hardware = "shifted.toml"')
-                    .replace("neutral_strut_mm = 150", "neutral_strut_mm = 145"))
-    first, _ = plan_rows[SAMPLE]  # lengths of the original; on this frame read 5 mm less
-    readings = [str(r - 5) for r in first]
+                    .replace("neutral_strut_mm = 150", "neutral_strut_mm = 155"))
+    first, _ = plan_rows[SAMPLE]  # lengths of the original; on this frame read 5 mm more
+    readings = [str(r + 5) for r in first]
     result = runner.invoke(main, ["pose", str(case), "--readings", *readings,
                                   "--sizes", *["medium"] * 6])
     assert result.exit_code == 0, result.output
@@ -104,9 +104,8 @@ def test_pose_case_sizes_and_their_offsets(runner: CliRunner, tmp_path: Path,
     assert said["angle (AP view)"][1] == "varus" and abs(said["angle (AP view)"][0] - 10) <= 0.5
     assert said["mm axial"][1] == "short" and abs(said["mm axial"][0] - 10) <= 0.5
     result = runner.invoke(main, ["pose", str(case), "--readings", *readings,
-                                  "--sizes", *["short"] * 6])
-    assert result.exit_code == 0, result.output
-    assert words(result.output)["mm axial"] != said["mm axial"]
+                                  "--sizes", *["short"] * 6])  # 173 mm on a 90-125 mm scale
+    assert result.exit_code == 2 and "outside the short size (90-125 mm)" in result.output
 
 
 def test_pose_ring_only_form_still_works(runner: CliRunner) -> None:

@@ -23,7 +23,7 @@ from hexapod.case import (
     StructureAtRisk,
 )
 from hexapod.clinical import build_plan_input
-from hexapod.errors import PlanRefused
+from hexapod.errors import CaseError, PlanRefused
 from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue
 from hexapod.io.messages import note_message, violation_message
@@ -193,14 +193,31 @@ def test_days_raised_until_every_strut_is_within_the_change_limit() -> None:
     assert np.max(np.abs(np.diff(fewer, axis=0))) > 3.0  # one day fewer breaks the limit
 
 
-def test_fitted_sizes_that_cannot_reach_are_refused() -> None:
+def test_readings_outside_their_fitted_size_are_bad_input() -> None:
     case = read_case(SAMPLES[[p.stem for p in SAMPLES].index("total_residual")])
     case = dataclasses.replace(case, frame=dataclasses.replace(
-        case.frame, strut_sizes=("long",) * 6))
-    with pytest.raises(PlanRefused) as info:
-        plan(build_plan_input(case, CATALOGUE))
-    v = info.value.violations[0]
-    assert (v.kind, v.strut, v.detail["fitted"]) == ("strut_range", 1, "long")
+        case.frame, strut_sizes=("long",) * 6))  # readings of 150-160 mm on a 169-289 scale
+    with pytest.raises(CaseError, match=r"frame\.strut_readings_mm\[0\].*outside the long size"):
+        build_plan_input(case, CATALOGUE)
+
+
+def test_a_fitted_size_that_cannot_follow_the_path_is_refused_with_its_row() -> None:
+    # strut 3 fitted short at 120 mm, then the path jumps to 130 mm, past the short size's
+    # 125 mm end, with no later row inside the 116-125 window: no swap can take over
+    pi = build_plan_input(read_case(SAMPLES[[p.stem for p in SAMPLES].index("total_residual")]),
+                          CATALOGUE)
+    fitted = dataclasses.replace(pi, case=dataclasses.replace(pi.case, frame=dataclasses.replace(
+        pi.case.frame, strut_sizes=("medium", "medium", "short", "medium", "medium", "medium"))))
+    lengths = np.full((4, 6), 150.0)
+    lengths[:, 2] = [120.0, 130.0, 131.0, 132.0]
+    lo, hi, _, offsets = CATALOGUE.range_table()
+    day = np.arange(4)
+    total, _ = sizes.fit_sizes(lengths, lo, hi, offsets, 5.0, sizes.fixed_sizes(fitted), None,
+                               day)
+    (v,) = sizes.unfittable(fitted, lengths, day, total)
+    assert (v.kind, v.day, v.strut, v.value, v.limit) == ("strut_range", 1, 3, 130.0, 125.0)
+    assert "fitted short strut (90-125 mm) cannot reach the reading 130.0 mm planned on day 1" \
+        in violation_message(v)
 
 
 def test_neutral_suggestion_needs_fewer_swaps() -> None:

@@ -90,7 +90,9 @@ def test_reading_to_length_uses_the_size_offset_and_refuses_ambiguity(tmp_path: 
     (tmp_path / "c.toml").write_text(text)
     cat = load_catalogue(tmp_path / "c.toml")
     assert reading_to_length(cat, 150.0, "medium") == 150.75
-    assert reading_to_length(cat, 150.0, "long") == 153.0
+    assert reading_to_length(cat, 200.0, "long") == 203.0
+    with pytest.raises(InputError, match=r"outside the long size \(169-289 mm\)"):
+        reading_to_length(cat, 150.0, "long")
     assert reading_to_length(cat, 140.0) == 140.75  # only medium holds 140
     assert reading_to_length(cat, 80.0) == 82.5     # only x-short holds 80
     with pytest.raises(InputError, match="different reading offsets"):

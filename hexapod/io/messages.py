@@ -23,8 +23,9 @@ def point_name(name: str, bone_radius_mm: float | None = None) -> str:
 def _strut_range(v: Violation) -> str:
     d = v.detail
     if "fitted" in d:
-        return (f"strut {v.strut}: the fitted {d['fitted']} strut cannot reach the planned "
-                "readings, and no swap window lets another size take over")
+        return (f"strut {v.strut}: the fitted {d['fitted']} strut ({d['min_mm']:g}-"
+                f"{d['max_mm']:g} mm) cannot reach the reading {v.value:.1f} mm planned on day "
+                f"{v.day}, and no swap window lets another size take over")
     return (f"strut {v.strut}: reading {v.value:.1f} mm on day {v.day} is outside every strut "
             f"size of '{d['catalogue']}' ({d['min_mm']:g}-{d['max_mm']:g} mm)")
 
@@ -53,9 +54,10 @@ _VIOLATIONS: dict[str, Any] = {
     "rate": lambda v: (f"{v.detail['point']} would move {v.value:.2f} mm/day "
                        f"(rate {v.limit:g} mm/day)"),
     "assembly": lambda v: (
-        f"day {v.day}: the rounded readings of row {v.detail['row']} reach no frame near the "
-        "planned pose (" + ("another assembly of the frame" if v.detail["other_branch"]
-                            else f"length residual {v.value:.3g} mm") + ")"),
+        f"the frame cannot be built as entered: {v.detail['start']}" if "start" in v.detail
+        else f"day {v.day}: the rounded readings of row {v.detail['row']} reach no frame near "
+        "the planned pose (" + ("another assembly of the frame" if v.detail["other_branch"]
+                                else f"length residual {v.value:.3g} mm") + ")"),
     "two_swaps_a_day": lambda v: f"day {v.day}: strut {v.strut} would need two swaps in one day",
     "plan_length": lambda v: (f"the correction would take {v.value:g} days at this rate "
                               f"(at most {v.limit:g} days; raise the rate, or correct in "

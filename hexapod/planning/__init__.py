@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from hexapod import policy
 from hexapod.case import Case
 from hexapod.clinical import PlanInput, build_plan_input
-from hexapod.errors import InputError, PlanRefused
+from hexapod.errors import GeometryError, InputError, PlanRefused
 from hexapod.findings import Note, RowWarning, Violation
 from hexapod.planning import clock, pace, path, remedies, rounding, safety, sizes
 from hexapod.planning.advice import neutral_strut_advice, suggest_neutral_strut
@@ -45,11 +45,18 @@ def prepare(case: Case) -> PlanInput:
     ------
     InputError
         The case has no catalogue (see :func:`hexapod.load_case`).
+    PlanRefused
+        The frame cannot take the case's start or end (an ``assembly`` violation on day 0:
+        residual readings that describe no frame, a neutral strut too short for the rings).
     """
     if case.catalogue is None:
         raise InputError("case.catalogue is missing: load the case with hexapod.load_case, or "
                          "attach one with dataclasses.replace(case, catalogue=...)")
-    return build_plan_input(case, case.catalogue)
+    try:
+        return build_plan_input(case, case.catalogue)
+    except GeometryError as exc:
+        raise PlanRefused([Violation("assembly", 0, None, None, None,
+                                     {"row": 0, "rows": 1, "start": str(exc)})]) from exc
 
 
 def plan(case: Case | PlanInput, *, suggest: bool = True) -> Plan:

@@ -221,8 +221,14 @@ def unfittable(plan_input: PlanInput, lengths: Array, day: IntArray, total: Arra
                                    {"catalogue": cat.name, "min_mm": float(lo[0]),
                                     "max_mm": float(hi[-1])}))
         elif fitted is not None:
-            found.append(Violation("strut_range", None, strut + 1, None, None,
-                                   {"fitted": fitted[strut], "catalogue": cat.name}))
+            k = cat.strut_size_index(fitted[strut])
+            leaves = np.nonzero(~inside[:, k])[0]  # the first row the fitted size cannot hold
+            j = int(leaves[0]) if leaves.size else 0
+            value = float(reading[j, k])
+            limit = float(lo[k]) if value < lo[k] else float(hi[k])
+            found.append(Violation("strut_range", int(day[j]), strut + 1, value, limit,
+                                   {"fitted": fitted[strut], "catalogue": cat.name,
+                                    "min_mm": float(lo[k]), "max_mm": float(hi[k])}))
         else:
             found.append(Violation("swap_window", None, strut + 1, None, None,
                                    {"catalogue": cat.name}))
