@@ -281,3 +281,45 @@ def test_a_row_past_the_degree_bound_is_repaired() -> None:
     rx = plan(build_plan_input(read_case(data), CATALOGUE))
     assert float(np.max(rx.deviation_deg)) <= 1.0
     assert float(np.max(rx.deviation_mm[1:])) <= 1.0
+
+
+def test_a_bent_joint_is_remedied_by_a_taller_frame() -> None:
+    # a 122 mm neutral strut bends strut 1's joint 61.6 degrees on day 0 (limit 60)
+    from pathlib import Path
+
+    from hexapod.io.case_file import read_case
+    from hexapod.planning.remedies import apply_suggestion
+
+    data = Path(__file__).parent / "data" / "joint_angle_at_start.json"
+    pi = build_plan_input(read_case(data), CATALOGUE)
+    with pytest.raises(PlanRefused) as info:
+        plan(pi)
+    assert [v.kind for v in info.value.violations] == ["joint_angle"]
+    (s,) = [s for s in info.value.suggestions if s.kind == "neutral_strut"]
+    taller = s.changes["frame.neutral_strut_mm"]
+    assert taller > pi.case.frame.neutral_strut_mm and taller % 5 == 122 % 5
+    fixed = plan(build_plan_input(apply_suggestion(pi.case, s), CATALOGUE))
+    assert fixed.days == s.days
+
+
+def test_remedy_candidates_for_rounding_and_fitted_sizes() -> None:
+    from hexapod.planning import remedies
+
+    pi = build_plan_input(case(), CATALOGUE)
+    rounding_fixes = list(remedies._candidates(pi, (Violation("rounding", 3, None, 1.2, 1.0),)))
+    per_day = [s.changes["correction.adjustments_per_day"] for s in rounding_fixes
+               if s.kind == "adjustments_per_day"]
+    assert per_day[:3] == [3, 5, 2] and 4 not in per_day  # nearest to the case's 4 a day first
+    # a residual case whose fitted sizes cannot follow: first, every strut in the size that
+    # holds its reading now
+    from pathlib import Path
+
+    from hexapod.io.case_file import read_case
+
+    total = read_case(Path(__file__).parent.parent / "sample_cases" / "total_residual.toml")
+    pi = build_plan_input(total, CATALOGUE)
+    fitted = dataclasses.replace(pi, case=dataclasses.replace(pi.case, frame=dataclasses.replace(
+        pi.case.frame, strut_sizes=("long",) + ("medium",) * 5)))
+    first = next(remedies._candidates(fitted, (Violation("strut_range", 1, 1, 150.0, 169.0,
+                                                         {"fitted": "long"}),)))
+    assert first.changes == {"frame.strut_sizes": ("medium",) * 6}

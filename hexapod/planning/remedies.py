@@ -29,8 +29,13 @@ from hexapod.planning.pace import pace_report
 SUGGESTION_KINDS = ("neutral_strut", "strut_size", "ring_size", "stages", "rate",
                     "adjustments_per_day")
 
-#: How many neutral readings whose sizes fit are planned, at the most.
+#: How many neutral readings whose sizes fit are planned, at the most (twice as many for a
+#: refusal of the frame's shape).
 _NEUTRAL_TRIES = 3
+#: Violations of the frame's shape, which another neutral height or larger rings can cure.
+_SHAPE = frozenset({"ring_gap", "strut_collision", "joint_angle", "singular"})
+#: Spacing (mm) of the neutral readings tried for a refusal of the frame's shape.
+_SHAPE_STEP_MM = 5
 
 
 @dataclass(frozen=True)
@@ -75,16 +80,15 @@ def _candidates(plan_input: PlanInput, violations: tuple[Violation, ...]
     case, cat = plan_input.case, plan_input.catalogue
     kinds = {v.kind for v in violations}
     sizing = bool(kinds & {"strut_range", "swap_window"})
-    if sizing and case.mode == "chronic" and case.frame.neutral_strut_mm is not None:
-        mine = case.frame.neutral_strut_mm
-        poses = path.rows(plan_input, pace_report(plan_input).stage_days)[0]
-        readings, swaps = neutral_candidates(plan_input, poses)
-        order = np.lexsort((np.abs(readings - mine), swaps))  # fewest swaps, then nearest
-        for i in order[np.isfinite(swaps[order])][:_NEUTRAL_TRIES]:
-            yield Suggestion("neutral_strut", {"frame.neutral_strut_mm": float(readings[i])})
+    shape = bool(kinds & _SHAPE)
+    if (sizing or shape) and case.mode == "chronic" and case.frame.neutral_strut_mm is not None:
+        yield from _neutral_candidates(plan_input, sizing)
     fitted = case.frame.strut_sizes
     if sizing and fitted is not None:
         names = [s.name for s in cat.strut_sizes]
+        holding = _sizes_holding_the_start(plan_input)
+        if holding is not None and holding != tuple(fitted):
+            yield Suggestion("strut_size", {"frame.strut_sizes": holding})
         for v in violations:
             if v.strut is None:
                 continue
@@ -93,8 +97,7 @@ def _candidates(plan_input: PlanInput, violations: tuple[Violation, ...]
                     new = tuple(name if i == v.strut - 1 else s for i, s in enumerate(fitted))
                     yield Suggestion("strut_size", {"frame.strut_sizes": new})
     rings = sorted(r.diameter_mm for r in cat.rings)
-    geometry = {"ring_gap", "strut_collision", "joint_angle", "singular", "strut_range"}
-    if kinds & geometry:
+    if kinds & (_SHAPE | {"strut_range", "rounding"}):
         for ring in rings:
             if ring > max(case.frame.proximal_ring_mm, case.frame.distal_ring_mm):
                 yield Suggestion("ring_size", {"frame.proximal_ring_mm": ring,
@@ -113,6 +116,49 @@ def _candidates(plan_input: PlanInput, violations: tuple[Violation, ...]
     if "change_per_adjustment" in kinds:
         for more in range(case.correction.adjustments_per_day + 1, 7):
             yield Suggestion("adjustments_per_day", {"correction.adjustments_per_day": more})
+    if "rounding" in kinds:  # other rows, other roundings: nearest count first
+        mine_per_day = case.correction.adjustments_per_day
+        for other in sorted(set(range(1, 7)) - {mine_per_day}, key=lambda k: abs(k - mine_per_day)):
+            yield Suggestion("adjustments_per_day", {"correction.adjustments_per_day": other})
+
+
+def _neutral_candidates(plan_input: PlanInput, sizing: bool) -> Iterator[Suggestion]:
+    """Neutral strut readings whose strut sizes fit the whole path. For a sizing refusal the
+    fewest swaps first, then the nearest to the surgeon's reading; for a refusal of the frame's
+    shape (a joint bent too far, rings too close, struts clashing, near-singular) readings
+    spread out from the surgeon's, nearest first, since the fix is a taller or shorter frame."""
+    mine = plan_input.case.frame.neutral_strut_mm
+    if mine is None:
+        return
+    poses = path.rows(plan_input, pace_report(plan_input).stage_days)[0]
+    readings, swaps = neutral_candidates(plan_input, poses)
+    fits = np.isfinite(swaps)
+    if sizing:
+        order = np.lexsort((np.abs(readings - mine), swaps))
+        picks = order[fits[order]][:_NEUTRAL_TRIES]
+    else:
+        distance = np.abs(readings - mine)
+        spread = fits & (distance > 0) & (np.round(distance) % _SHAPE_STEP_MM == 0)
+        picks = np.nonzero(spread)[0][np.argsort(distance[spread], kind="stable")]
+        picks = picks[:2 * _NEUTRAL_TRIES]
+    for i in picks:
+        yield Suggestion("neutral_strut", {"frame.neutral_strut_mm": float(readings[i])})
+
+
+def _sizes_holding_the_start(plan_input: PlanInput) -> tuple[str, ...] | None:
+    """For a case with fitted sizes, each strut's smallest size whose scale holds its reading
+    now (None when some reading fits no size)."""
+    readings = plan_input.case.frame.strut_readings_mm
+    if readings is None:
+        return None
+    holding = []
+    for reading in readings:
+        sizes = [s.name for s in plan_input.catalogue.strut_sizes
+                 if s.min_mm <= reading <= s.max_mm]
+        if not sizes:
+            return None
+        holding.append(sizes[0])
+    return tuple(holding)
 
 
 def find_remedies(plan_input: PlanInput, violations: tuple[Violation, ...],
