@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -419,3 +420,25 @@ def test_a_closed_pipe_ends_quietly() -> None:
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait(60) == 0 and err == ""
+
+
+def test_a_signal_between_creating_and_recording_a_temporary_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a SIGTERM delivered to another thread can run its handler right after the temporary
+    # file is made and before it is recorded: the rollback still finds it by its tag
+    import tempfile
+
+    from hexapod.io import files
+
+    real = tempfile.mkstemp
+
+    def made_then_signalled(*args: object, **kwargs: object) -> tuple[int, str]:
+        fd, _ = real(*args, **kwargs)  # type: ignore[call-overload]
+        os.close(fd)
+        raise SystemExit(143)
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", made_then_signalled)
+    with pytest.raises(SystemExit), files.OutputTransaction() as out:
+        out.add_file(tmp_path / "a.json")
+        out.stage_file(tmp_path / "a.json", "{}")
+    assert list(tmp_path.iterdir()) == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import stat
@@ -144,6 +145,12 @@ class OutputTransaction:
         self._folders: list[tuple[Path, Path, list[str]]] = []  # (temporary folder, target, names)
         self._temps: list[Path] = []
         self._signals: Any = None
+        # Every temporary name carries this transaction's tag, and every folder one is made in
+        # is noted before it is made: a signal that lands in another thread (BLAS workers do
+        # not hold it) can run the handler between creating a file and recording it, and the
+        # rollback still finds the file by its tag.
+        self._tag = f"{os.getpid()}x{secrets.token_hex(4)}-"
+        self._dirs: set[Path] = set()
 
     def __enter__(self) -> OutputTransaction:
         self._signals = _cleanup_on_signals()
@@ -181,8 +188,10 @@ class OutputTransaction:
         """Render one output into a temporary file beside ``path``."""
         target = check_target(path, self.force)
         folder = target.parent if str(target.parent) else Path(".")
+        self._dirs.add(folder)
         with _signals_held():
-            fd, name = tempfile.mkstemp(prefix=f".{target.name[:80]}{TEMP_MARK}", dir=folder)
+            fd, name = tempfile.mkstemp(prefix=f".{target.name[:80]}{TEMP_MARK}{self._tag}",
+                                        dir=folder)
             os.close(fd)
             tmp = Path(name)
             self._temps.append(tmp)
@@ -195,11 +204,13 @@ class OutputTransaction:
         out = self.add_folder(folder, list(writers))
         parent = out.parent if str(out.parent) else Path(".")
         missing = [p for p in (parent, *parent.parents) if not p.exists()]
+        self._dirs.add(parent)
         with _signals_held():
             for folder_path in reversed(missing):  # new parent folders, removed on failure
                 folder_path.mkdir()
                 self._temps.append(folder_path)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name[:80]}{TEMP_MARK}", dir=parent))
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name[:80]}{TEMP_MARK}{self._tag}",
+                                        dir=parent))
             self._temps.append(tmp)
         for name, writer in writers.items():
             _write(tmp / name, writer)
@@ -229,9 +240,13 @@ class OutputTransaction:
             self._temps = [t for t in self._temps if TEMP_MARK in t.name]  # keep new parents
 
     def rollback(self) -> None:
-        """Remove every temporary file and folder still present."""
+        """Remove every temporary file and folder still present (found by this transaction's
+        tag too, in case one was made but not yet recorded)."""
         with _signals_held():
-            for tmp in reversed(self._temps):  # temporary files first, then new parents
+            tagged = [p for folder in self._dirs if folder.is_dir()
+                      for p in folder.glob(f".*{TEMP_MARK}{self._tag}*")]
+            # temporary files and folders first, then the parent folders made for them
+            for tmp in [*tagged, *reversed(self._temps)]:
                 if TEMP_MARK not in tmp.name:
                     with contextlib.suppress(OSError):
                         tmp.rmdir()  # a parent folder made for the outputs, if still empty
