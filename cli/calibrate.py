@@ -48,6 +48,9 @@ def calibrate(measurements: Path, output: Path, force: bool) -> None:
             raise _BadInput(f"{output} is not a regular file; only files are replaced")
         if output.exists() and not force:
             raise _BadInput(f"{output} exists; use --force to replace it")
+        if output.exists() and output.resolve() == measurements.resolve():
+            raise _BadInput(f"-o {output} is the measurement file itself; write the catalogue "
+                            "to another file")
         meas = read_measurements(measurements)
         base = load_catalogue(meas.base_catalogue_ref())
         result = fit_catalogue(meas, base)

@@ -331,7 +331,7 @@ def test_acute_correction_across_a_size_boundary_swaps_on_the_acute_row() -> Non
     assert [s[0] for s in note.detail["swaps"]] == [1, 2, 3, 4, 5, 6]
     text = note_message(note)
     assert text.index("strut 1:") < text.index("strut 2:") < text.index("strut 6:")
-    assert "fit a medium one set to 165 mm" in text
+    assert "strut 1: a medium strut set to 165 mm in place of the long one" in text
 
 
 def test_swaps_of_different_struts_spread_over_different_days() -> None:

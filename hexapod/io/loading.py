@@ -30,6 +30,10 @@ def resolve_catalogue(hardware: str, case_path: str | Path | None) -> str | Path
     path = Path(hardware)
     if not path.is_absolute() and case_path is not None:
         path = Path(case_path).parent / path
+    if path.exists() and not path.is_file():
+        raise CaseError("frame.hardware",
+                        f"{str(path)!r} is a folder or a device, not a catalogue file",
+                        str(case_path or ""))
     if not path.is_file():
         raise CaseError("frame.hardware",
                         f"catalogue file {str(path)!r} does not exist (a relative path is read "

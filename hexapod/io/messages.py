@@ -128,10 +128,10 @@ def note_message(note: Note) -> str:
     if note.kind == "acute":
         return "acute: the whole correction in one step; the rate does not apply"
     if note.kind == "acute_swaps":
-        steps = "; ".join(f"strut {n}: take off the {a} strut, fit a {b} one set to {r:g} mm"
+        steps = "; ".join(f"strut {n}: a {b} strut set to {r:g} mm in place of the {a} one"
                           for n, a, b, r in d["swaps"])
-        return (f"acute step: change the struts below one at a time, in this order, each "
-                f"fitted before the next is taken off: {steps}")
+        return (f"acute step: these struts change size, each fitted at its new reading as the "
+                f"frame is set to the acute row: {steps}")
     if note.kind == "cortex_faster":
         return (f"the structures at risk are the points paced by the rate; the cortex at the "
                 f"osteotomy (bone radius {d['bone_radius_mm']:g} mm) moves up to "

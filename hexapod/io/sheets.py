@@ -217,9 +217,8 @@ def _summary_page(page: _Page, plan: Plan, pages: int, notes: list[Note]) -> Non
     page.text(15, y, "Hardware numbers used (check them against your own frame)", 10,
               weight="bold")
     y += 5
-    used = [(k, q) for k, q in cat.quantities()
-            if not k.startswith("rings[") or f"[{f.proximal_ring_mm:g}]" in k
-            or f"[{f.distal_ring_mm:g}]" in k]
+    sizes_used = sorted({name for row in plan.size_names for name in row})
+    used = cat.plan_quantities(f.proximal_ring_mm, f.distal_ring_mm, sizes_used)
     for key, q in used:
         if y > page.height - 20:
             page.text(18, y, "... (hexapod catalogue lists them all)", 7.5)
