@@ -178,9 +178,12 @@ def test_deformity_from_signed_round_trip(side: str) -> None:
 def test_revision_rules() -> None:
     assert Revision().number == 1 and Revision().replaces is None
     assert Revision().next(VISIT) == Revision(2, VISIT)
-    for bad in ((0, None), (1, VISIT), (2, None), (True, None)):
+    assert Revision(None).number is None
+    for bad in ((0, None), (1, VISIT), (2, None), (True, None), (None, VISIT)):
         with pytest.raises(InputError):
             Revision(*bad)  # type: ignore[arg-type]
+    with pytest.raises(InputError):
+        Revision(None).next(VISIT)
 
 
 def test_position_says_behind_or_ahead() -> None:
@@ -189,10 +192,48 @@ def test_position_says_behind_or_ahead() -> None:
     where = position_on(rows, dates, [0, 1, 2], ("", "08:00", "08:00"), [151.0] * 6,
                         dt.date(2026, 12, 5))
     assert (where.row, where.day, where.days_behind) == (1, 1, -3)
-    where = position_on(rows, dates, [0, 1, 2], ("", "08:00", "08:00"), [152.2] * 6,
+    where = position_on(rows, dates, [0, 1, 2], ("", "08:00", "08:00"), [151.1] * 6,
                         dt.date(2026, 12, 12))
-    assert (where.row, where.days_behind) == (2, 3)
+    assert (where.row, where.days_behind, where.complete) == (1, 4, False)
+    np.testing.assert_allclose(where.difference_mm, [0.1] * 6)
+
+
+DATES3 = (dt.date(2026, 12, 1), dt.date(2026, 12, 8), dt.date(2026, 12, 9))
+ROWS3 = [[150.0] * 6, [151.0] * 6, [152.0] * 6]
+
+
+def where3(readings: list[float], visit: dt.date) -> Any:
+    return position_on(ROWS3, DATES3, [0, 1, 2], ("", "08:00", "08:00"), readings, visit)
+
+
+@pytest.mark.parametrize("visit, behind", [(dt.date(2026, 12, 1), 0), (dt.date(2026, 12, 3), 0),
+                                           (dt.date(2026, 12, 7), 0), (dt.date(2026, 12, 8), 1),
+                                           (dt.date(2026, 12, 10), 3)])
+def test_start_readings_during_latency_are_on_schedule(visit: dt.date, behind: int) -> None:
+    """The start readings stand until the day before the first correction day."""
+    assert where3([150.0] * 6, visit).days_behind == behind
+
+
+@pytest.mark.parametrize("visit, behind, complete", [
+    (dt.date(2026, 12, 9), 0, True), (dt.date(2026, 12, 12), 0, True),
+    (dt.date(2026, 12, 8), -1, False)])
+def test_readings_at_the_last_row_are_complete(visit: dt.date, behind: int,
+                                               complete: bool) -> None:
+    where = where3([152.2] * 6, visit)
+    assert (where.row, where.days_behind, where.complete) == (2, behind, complete)
     np.testing.assert_allclose(where.difference_mm, [0.2] * 6)
+
+
+def test_far_readings_are_not_complete() -> None:
+    where = where3([152.0] * 5 + [162.5], dt.date(2026, 12, 12))
+    assert where.far and not where.complete and where.days_behind == 3
+    assert not where3([152.0] * 5 + [161.9], dt.date(2026, 12, 12)).far
+
+
+def test_visit_before_the_prescription_starts_is_refused() -> None:
+    with pytest.raises(InputError) as info:
+        where3([150.0] * 6, dt.date(2026, 11, 30))
+    assert info.value.field == "date"
 
 
 # --- the previous prescription file ---------------------------------------------------------
