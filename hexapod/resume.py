@@ -241,13 +241,13 @@ def sizes_at_visit(catalogue: Catalogue, readings_mm: ArrayLike,
         return tuple(sizes)
     wanted = preferred if preferred is not None else (None,) * 6
     fitted = []
-    for i, (reading, name) in enumerate(zip(readings, wanted, strict=True)):
+    for i, (reading, kept) in enumerate(zip(readings, wanted, strict=True)):
         holders = [s.name for s in catalogue.strut_sizes if s.min_mm <= reading <= s.max_mm]
         if not holders:
             lo, hi = catalogue.strut_sizes[0].min_mm, catalogue.strut_sizes[-1].max_mm
             raise InputError(f"strut {i + 1} reads {reading:g} mm, outside every strut size of "
                              f"'{catalogue.name}' ({lo:g}-{hi:g} mm)", "readings")
-        fitted.append(name if name in holders else holders[0])
+        fitted.append(kept if kept in holders else holders[0])
     return tuple(fitted)
 
 

@@ -63,8 +63,9 @@ def plan_to_dict(plan: Plan, extra_notes: list[Note] | None = None,
                  revision: Revision | None = None,
                  follow_up: dict[str, Any] | None = None) -> dict[str, Any]:
     """The plan as the contract's JSON document (schema_version 1), with its ``revision``
-    (1 by default, null when unknown), from revision 2 the date it ``replaces``, and with a ``follow_up`` object
-    when given (where the visit's readings were on the previous prescription)."""
+    (1 by default, null when unknown), from revision 2 the date it ``replaces``, and with a
+    ``follow_up`` object when given (where the visit's readings were on the previous
+    prescription)."""
     pi = plan.plan_input
     sizes = plan.size_names
     rows = []

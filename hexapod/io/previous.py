@@ -69,7 +69,7 @@ class Previous:
 
     def next_revision(self) -> Revision:
         """The revision of a prescription that replaces this one."""
-        return Revision(self.revision.number + 1, self.date)
+        return self.revision.next(self.date)
 
     def position(self, readings_mm: Any, visit: dt.date) -> Position:
         """Where readings taken on ``visit`` are on this prescription."""
