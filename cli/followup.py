@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from hexapod.errors import InputError
+from hexapod_cli.options import RING_MM
 
 
 def _load_case(case_path: Path) -> Any:
@@ -97,49 +98,106 @@ Examples:
 """
 
 
+#: Library fields of a resume's bad input, and the option that gave them.
+_RESUME_OPTIONS = {"date": "--date", "sizes": "--sizes", "readings": "--readings"}
+
+
+def _naming_option(load: Callable[[], Any]) -> Callable[[], Any]:
+    """``load`` with the library's bad input of an option reported as that option's."""
+    def named() -> Any:
+        try:
+            return load()
+        except InputError as exc:
+            option = _RESUME_OPTIONS.get(exc.field or "")
+            if option is None:
+                raise
+            raise click.BadParameter(exc.message, param_hint=f"'{option}'") from None
+    return named
+
+
+def _resumed(plan_input: Any, readings: tuple[float, ...], fitted: tuple[str, ...] | None,
+             visit: dt.date, preferred: tuple[str | None, ...] | None) -> Any:
+    """The resumed PlanInput. Without --sizes each strut keeps the size the previous
+    prescription (else CASE's plan) sets where it holds the reading; when the plan cannot be
+    made with those, the smallest size holding each reading (swapped at the visit)."""
+    from hexapod.errors import PlanRefused
+    from hexapod.planning import plan
+    from hexapod.resume import resume_from_plan, resume_plan_input, sizes_at_visit
+
+    try:
+        original = plan(plan_input, suggest=False)
+    except PlanRefused:
+        click.echo("note: the case cannot be planned as it was entered; resuming from its "
+                   "start pose", err=True)
+        original = None
+
+    def build(sizes: tuple[str, ...] | None, wanted: tuple[str | None, ...] | None) -> Any:
+        if original is not None:
+            return resume_from_plan(original, readings, sizes, visit, wanted)
+        chosen = sizes_at_visit(plan_input.catalogue, readings, sizes,
+                                wanted or plan_input.case.frame.strut_sizes)
+        return resume_plan_input(plan_input, readings, chosen, visit)
+
+    resumed = build(fitted, preferred)
+    if fitted is not None:
+        return resumed
+    smallest = sizes_at_visit(plan_input.catalogue, readings, None)
+    kept = resumed.case.frame.strut_sizes
+    if tuple(kept) == smallest:
+        return resumed
+    try:
+        plan(resumed, suggest=False)
+    except PlanRefused:
+        swapped = ", ".join(f"strut {i + 1} {a} -> {b}" for i, (a, b)
+                            in enumerate(zip(kept, smallest, strict=True)) if a != b)
+        click.echo(f"note: the struts as fitted cannot carry the resumed plan; swap at the "
+                   f"visit: {swapped}", err=True)
+        return build(smallest, None)
+    return resumed
+
+
 def resume_visit(case_path: Path, readings: tuple[float, ...], visit: dt.date,
                  sizes: tuple[str, ...] | None, previous_path: Path | None, fmt: str,
                  output: Path | None, sheet: Path | None, plots: Path | None, paper: str,
                  force: bool) -> None:
     """Plan CASE's correction from the readings at a visit to its original target, and print
-    or write the prescription (revision previous + 1 with ``--previous``)."""
-    from hexapod.errors import PlanRefused
+    or write the prescription (revision previous + 1 with ``--previous``, else unknown)."""
+    from hexapod.io.outputs import UNKNOWN_REVISION, FollowUpRevision
     from hexapod.io.previous import (
         check_same_patient,
+        far_warning,
         follow_up_dict,
         position_lines,
         read_previous,
     )
-    from hexapod.planning import plan
-    from hexapod.resume import Revision, resume_from_plan, resume_plan_input
+    from hexapod.resume import Revision
     from hexapod_cli.main import plan_and_write
 
     def load() -> tuple[Any, dict[str, Any]]:
         plan_input = _load_case(case_path)
         fitted = _sizes(sizes)
-        revision, follow_up, lines = Revision(), None, None
+        revision: Revision = Revision(None)
+        follow_up, lines, preferred = None, None, None
         if previous_path is not None:
             previous = read_previous(previous_path)
             check_same_patient(previous, plan_input.case)
             position = previous.position(readings, visit)
-            revision = previous.next_revision()
             follow_up = follow_up_dict(previous, position, visit)
             lines = position_lines(previous, position, visit)
-            if fitted is None:  # the struts fitted are those the previous prescription set
-                fitted = previous.sizes[position.row]
+            after = previous.next_revision()
+            revision = FollowUpRevision(after.number, after.replaces, tuple(lines))
+            preferred = previous.sizes[position.row]  # the struts that prescription set
             if fmt != "table" or output is not None:
                 for line in lines:
                     click.echo(line, err=True)
+            elif position.far:
+                click.echo(far_warning(position), err=True)
+        else:
+            click.echo(UNKNOWN_REVISION, err=True)
         marks = {"revision": revision, "follow_up": follow_up, "header_lines": lines}
-        try:
-            original = plan(plan_input, suggest=False)
-        except PlanRefused:
-            click.echo("note: the case cannot be planned as it was entered; resuming from its "
-                       "start pose", err=True)
-            return resume_plan_input(plan_input, readings, fitted, visit), marks
-        return resume_from_plan(original, readings, fitted, visit), marks
+        return _resumed(plan_input, readings, fitted, visit, preferred), marks
 
-    plan_and_write(load, fmt, output, sheet, plots, paper, force)
+    plan_and_write(_naming_option(load), fmt, output, sheet, plots, paper, force)
 
 
 def resume_command(domain_errors: Callable[[Any], Any], case_argument: Callable[[Any], Any],
@@ -149,13 +207,16 @@ def resume_command(domain_errors: Callable[[Any], Any], case_argument: Callable[
 
     @click.command(epilog=EPILOG_RESUME)
     @case_argument
-    @click.option("--readings", type=float, nargs=6, required=True,
+    @click.option("--readings", type=RING_MM, nargs=6, required=True,
                   help="The six scale readings at the visit, struts 1..6 (mm).")
     @click.option("--date", "visit", type=click.DateTime(formats=["%Y-%m-%d"]), required=True,
-                  help="The visit: the new prescription starts on it (no latency).")
+                  help="The visit: the new prescription starts on it (day 1 waits for the "
+                  "end of CASE's latency when the visit is before it).")
     @click.option("--sizes", nargs=6, default=None,
-                  help="The fitted strut sizes, struts 1..6 (default: those the previous "
-                  "prescription, else the plan of CASE, sets at the nearest row).")
+                  help="The fitted strut sizes, struts 1..6, each holding its reading "
+                  "(default: the size the previous prescription, else the plan of CASE, sets "
+                  "at the nearest row where it holds the reading, else the smallest that "
+                  "does: a strut may be swapped at the visit).")
     @click.option("--previous", "previous", type=click.Path(dir_okay=False, path_type=Path),
                   help="The prescription this one replaces (JSON written by plan or resume).")
     @output_options

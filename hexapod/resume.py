@@ -5,7 +5,8 @@ fitted sizes' reading offsets) gives the ring pose now; the moving fragment has 
 with its ring (:func:`hexapod.readback.fragment_in_anatomy`), so a new
 :class:`~hexapod.clinical.PlanInput` runs from there to the SAME target as the original case
 (its ``target_pose``, the end of the original correction, not a re-measured one), through the
-stages still to do, starting on the visit date with no latency, in residual mode (row 0 is the
+stages still to do, starting on the visit date (keeping the latency still to wait when the
+visit is before the original first correction day), in residual mode (row 0 is the
 frame as it is: its readings). :func:`hexapod.planning.plan` paces and checks it by the usual
 rules.
 
@@ -29,12 +30,18 @@ from hexapod import transforms as tf
 from hexapod.case import Case, Deformity, StructureAtRisk
 from hexapod.clinical import PlanInput, reading_to_length
 from hexapod.errors import GeometryError, InputError
+from hexapod.hardware import Catalogue
 from hexapod.readback import fragment_in_anatomy, nearest_row, signed_from_distal_in_proximal
 
 if TYPE_CHECKING:  # pragma: no cover
     from hexapod.planning import Plan
 
 Array = NDArray[np.float64]
+
+#: Readings with some strut farther than this from every row of a previous prescription
+#: (mm) are not on it: the position is reported with a warning (a reading misread, another
+#: frame, or a prescription not followed).
+FAR_FROM_PRESCRIPTION_MM = 10.0
 
 #: Per signed parameter (order of :mod:`hexapod.readback`): case field stem, unit, the
 #: direction word of + and of -.
@@ -52,17 +59,22 @@ class Revision:
 
     Attributes
     ----------
-    number : int
-        1 for a first plan, previous + 1 for a revised one.
+    number : int or None
+        1 for a first plan, previous + 1 for a revised one; None when unknown (a resumed
+        prescription whose previous one was not given).
     replaces : datetime.date or None
         From revision 2 on: the date of the prescription this one replaces (its first row's
         date); None for revision 1.
     """
 
-    number: int = 1
+    number: int | None = 1
     replaces: dt.date | None = None
 
     def __post_init__(self) -> None:
+        if self.number is None:
+            if self.replaces is not None:
+                raise InputError("a revision of unknown number names no date it replaces")
+            return
         if isinstance(self.number, bool) or not isinstance(self.number, int) or self.number < 1:
             raise InputError(f"revision must be a whole number >= 1, got {self.number!r}")
         if (self.number == 1) != (self.replaces is None):
@@ -71,6 +83,8 @@ class Revision:
 
     def next(self, first_date: dt.date) -> Revision:
         """The revision that replaces this one, whose first row was on ``first_date``."""
+        if self.number is None:
+            raise InputError("the revision after one of unknown number is unknown")
         return Revision(self.number + 1, first_date)
 
 
@@ -92,6 +106,12 @@ class Position:
         Readings now minus that row's readings (mm; + = longer than prescribed). Read-only.
     days_behind : int
         Visit date minus the row's date (days): > 0 behind the prescription, < 0 ahead of it.
+        The start row holds until the day before the first correction day (latency: 0 during
+        it); 0 when the prescription is complete.
+    complete : bool
+        The nearest row is the last, near the readings (no strut farther than
+        :data:`FAR_FROM_PRESCRIPTION_MM`), and the visit is on or after its date: the
+        prescription is finished.
     """
 
     row: int
@@ -100,11 +120,17 @@ class Position:
     time: str
     difference_mm: Array
     days_behind: int
+    complete: bool = False
 
     def __post_init__(self) -> None:
         if np.shape(self.difference_mm) != (6,):
             raise InputError("difference_mm must have six values")
         self.difference_mm.setflags(write=False)
+
+    @property
+    def far(self) -> bool:
+        """Some strut is more than :data:`FAR_FROM_PRESCRIPTION_MM` from the nearest row."""
+        return bool(np.max(np.abs(self.difference_mm)) > FAR_FROM_PRESCRIPTION_MM)
 
 
 def position_on(readings_by_row: ArrayLike, dates: tuple[dt.date, ...], days: ArrayLike,
@@ -120,15 +146,31 @@ def position_on(readings_by_row: ArrayLike, dates: tuple[dt.date, ...], days: Ar
     readings_mm : array_like (6,)
         The readings at the visit (mm).
     visit : datetime.date
-        The visit date.
+        The visit date, not before the prescription's first row.
+
+    Raises
+    ------
+    InputError
+        (field ``date``) The visit is before the prescription starts.
     """
     rows = np.asarray(readings_by_row, dtype=float)
     day = np.asarray(days)
     if not len(dates) == len(day) == len(times) == len(rows):
         raise InputError("every row needs its readings, date, day and time")
+    if visit < dates[0]:
+        raise InputError(f"the visit {visit.isoformat()} is before the previous prescription "
+                         f"starts ({dates[0].isoformat()})", "date")
     row, diff = nearest_row(rows, readings_mm)
+    due = dates[row]
+    if row == 0 and len(dates) > 1:  # the start readings stand until the first correction day
+        due = max(due, dates[1] - dt.timedelta(days=1))
+    complete = (row == len(rows) - 1 and visit >= dates[row]
+                and float(np.max(np.abs(diff))) <= FAR_FROM_PRESCRIPTION_MM)
+    behind = 0 if complete else (visit - due).days
+    if row == 0:
+        behind = max(behind, 0)
     return Position(row=row, date=dates[row], day=int(day[row]), time=times[row],
-                    difference_mm=np.array(diff), days_behind=(visit - dates[row]).days)
+                    difference_mm=np.array(diff), days_behind=behind, complete=complete)
 
 
 def deformity_from_signed(signed: ArrayLike) -> Deformity:
@@ -158,6 +200,55 @@ def _moved_structures(case: Case, motion: Array) -> tuple[StructureAtRisk, ...]:
             axial_mm=abs(float(z)),
             axial_dir=("proximal" if z > 0 else "distal") if z else None))
     return tuple(out)
+
+
+def sizes_at_visit(catalogue: Catalogue, readings_mm: ArrayLike,
+                   sizes: tuple[str, ...] | None,
+                   preferred: tuple[str | None, ...] | None = None) -> tuple[str, ...]:
+    """The strut sizes fitted at a visit, struts 1..6.
+
+    Parameters
+    ----------
+    catalogue : Catalogue
+        The hardware.
+    readings_mm : array_like (6,)
+        The readings at the visit (mm).
+    sizes : tuple of six str or None
+        The sizes the clinic names: each must hold its reading. None: the clinic may swap a
+        strut at the visit, so each strut gets ``preferred`` (e.g. the size the previous
+        prescription sets at the nearest row) when that holds its reading, else the smallest
+        size whose range holds it.
+    preferred : tuple of six (str or None), optional
+
+    Raises
+    ------
+    InputError
+        (field ``sizes``) A named size does not hold its reading; (field ``readings``) a
+        reading no size holds.
+    """
+    readings = np.asarray(readings_mm, dtype=float)
+    if readings.shape != (6,) or not np.all(np.isfinite(readings)):
+        raise InputError(f"give six finite readings (struts 1..6, mm), got {readings.tolist()}",
+                         "readings")
+    if sizes is not None:
+        if len(sizes) != 6:
+            raise InputError(f"give six strut sizes (struts 1..6), got {len(sizes)}", "sizes")
+        for i, (reading, name) in enumerate(zip(readings, sizes, strict=True)):
+            size = catalogue.strut_size(name)
+            if not size.min_mm <= reading <= size.max_mm:
+                raise InputError(f"strut {i + 1} reads {reading:g} mm, outside the range of "
+                                 f"size {name!r} ({size.min_mm:g}-{size.max_mm:g} mm)", "sizes")
+        return tuple(sizes)
+    wanted = preferred if preferred is not None else (None,) * 6
+    fitted = []
+    for i, (reading, kept) in enumerate(zip(readings, wanted, strict=True)):
+        holders = [s.name for s in catalogue.strut_sizes if s.min_mm <= reading <= s.max_mm]
+        if not holders:
+            lo, hi = catalogue.strut_sizes[0].min_mm, catalogue.strut_sizes[-1].max_mm
+            raise InputError(f"strut {i + 1} reads {reading:g} mm, outside every strut size of "
+                             f"'{catalogue.name}' ({lo:g}-{hi:g} mm)", "readings")
+        fitted.append(kept if kept in holders else holders[0])
+    return tuple(fitted)
 
 
 def ring_pose_of_readings(plan_input: PlanInput, readings_mm: ArrayLike,
@@ -202,16 +293,23 @@ def resume_plan_input(plan_input: PlanInput, readings_mm: ArrayLike,
     readings_mm : array_like (6,)
         The readings at the visit, struts 1..6 (mm).
     sizes : tuple of six str or None
-        The fitted strut sizes; None: the case's ``frame.strut_sizes``, else the size whose
-        range holds each reading.
+        The fitted strut sizes, each holding its reading; None: chosen by
+        :func:`sizes_at_visit` (the case's ``frame.strut_sizes`` where they hold the readings).
     date : datetime.date
-        The visit: row 0 and day 1 of the resumed plan fall on it (no latency).
+        The visit, not before the case's start date: row 0 falls on it, and day 1 on the later
+        of the visit and the original first correction day (the latency still to wait is kept).
     guess : array_like (4, 4), optional
         Ring pose to start forward kinematics from (the assembly branch); default the
         original start pose.
     first_stage : int
         The original stage the frame is in: the resumed plan runs to the end of that stage,
         then through the later ones (default 0: all of them, from the frame now).
+
+    Raises
+    ------
+    InputError
+        (field ``date``) The visit is before the case's start date; (``sizes``) a size does
+        not hold its reading.
 
     Returns
     -------
@@ -225,7 +323,12 @@ def resume_plan_input(plan_input: PlanInput, readings_mm: ArrayLike,
     way = pi.waypoints_in_anatomy
     if not 0 <= first_stage < len(way) - 1:
         raise InputError(f"first_stage must be 0..{len(way) - 2}, got {first_stage}")
-    fitted = tuple(sizes) if sizes is not None else case.frame.strut_sizes
+    correction = case.correction
+    if date < correction.start_date:
+        raise InputError(f"the visit {date.isoformat()} is before the case's start date "
+                         f"({correction.start_date.isoformat()})", "date")
+    waiting = max((correction.first_day - date).days, 0)
+    fitted = sizes_at_visit(pi.catalogue, readings_mm, sizes, case.frame.strut_sizes)
     ring_now, _ = ring_pose_of_readings(pi, readings_mm, fitted, guess)
     mount = pi.reference_ring_in_anatomy
     fragment_now = fragment_in_anatomy(ring_now, pi.start_pose, mount, way[0])
@@ -240,7 +343,7 @@ def resume_plan_input(plan_input: PlanInput, readings_mm: ArrayLike,
         case, mode="residual", deformity=deformity,
         frame=dataclasses.replace(case.frame, neutral_strut_mm=None,
                                   strut_readings_mm=readings, strut_sizes=fitted),
-        correction=dataclasses.replace(case.correction, start_date=date, latency_days=0),
+        correction=dataclasses.replace(correction, start_date=date, latency_days=waiting),
         structures_at_risk=_moved_structures(case, motion))
     return dataclasses.replace(
         pi, case=new_case, distal_in_proximal=np.array(d_in_p), waypoints_in_anatomy=waypoints,
@@ -255,14 +358,17 @@ def resume_plan_input(plan_input: PlanInput, readings_mm: ArrayLike,
 
 
 def resume_from_plan(original: Plan, readings_mm: ArrayLike, sizes: tuple[str, ...] | None,
-                     date: dt.date) -> PlanInput:
+                     date: dt.date, preferred: tuple[str | None, ...] | None = None
+                     ) -> PlanInput:
     """:func:`resume_plan_input` placed by the original :class:`~hexapod.planning.Plan`: forward
     kinematics starts from its row nearest the readings, the resumed plan does the stage of
-    the adjustment after that row and the later ones, and without ``sizes`` the struts are the
-    sizes that row prescribes."""
+    the adjustment after that row and the later ones, and without ``sizes`` each strut is
+    ``preferred`` (default: the size that row prescribes) where that holds its reading, else
+    the smallest size that does (:func:`sizes_at_visit`)."""
     row, _ = nearest_row(original.readings_mm, readings_mm)
     after = min(row + 1, len(original.day) - 1)
     stage = int(original.stage[after]) if after else 0
-    fitted = tuple(sizes) if sizes is not None else tuple(original.size_names[row])
+    wanted = preferred if preferred is not None else tuple(original.size_names[row])
+    fitted = sizes_at_visit(original.plan_input.catalogue, readings_mm, sizes, wanted)
     return resume_plan_input(original.plan_input, readings_mm, fitted, date,
                              guess=original.achieved_poses[row], first_stage=stage)

@@ -27,6 +27,7 @@ from hexapod.resume import (
     position_on,
     resume_from_plan,
     resume_plan_input,
+    sizes_at_visit,
 )
 from hexapod_cli.main import main
 
@@ -178,9 +179,12 @@ def test_deformity_from_signed_round_trip(side: str) -> None:
 def test_revision_rules() -> None:
     assert Revision().number == 1 and Revision().replaces is None
     assert Revision().next(VISIT) == Revision(2, VISIT)
-    for bad in ((0, None), (1, VISIT), (2, None), (True, None)):
+    assert Revision(None).number is None
+    for bad in ((0, None), (1, VISIT), (2, None), (True, None), (None, VISIT)):
         with pytest.raises(InputError):
             Revision(*bad)  # type: ignore[arg-type]
+    with pytest.raises(InputError):
+        Revision(None).next(VISIT)
 
 
 def test_position_says_behind_or_ahead() -> None:
@@ -189,10 +193,48 @@ def test_position_says_behind_or_ahead() -> None:
     where = position_on(rows, dates, [0, 1, 2], ("", "08:00", "08:00"), [151.0] * 6,
                         dt.date(2026, 12, 5))
     assert (where.row, where.day, where.days_behind) == (1, 1, -3)
-    where = position_on(rows, dates, [0, 1, 2], ("", "08:00", "08:00"), [152.2] * 6,
+    where = position_on(rows, dates, [0, 1, 2], ("", "08:00", "08:00"), [151.1] * 6,
                         dt.date(2026, 12, 12))
-    assert (where.row, where.days_behind) == (2, 3)
+    assert (where.row, where.days_behind, where.complete) == (1, 4, False)
+    np.testing.assert_allclose(where.difference_mm, [0.1] * 6)
+
+
+DATES3 = (dt.date(2026, 12, 1), dt.date(2026, 12, 8), dt.date(2026, 12, 9))
+ROWS3 = [[150.0] * 6, [151.0] * 6, [152.0] * 6]
+
+
+def where3(readings: list[float], visit: dt.date) -> Any:
+    return position_on(ROWS3, DATES3, [0, 1, 2], ("", "08:00", "08:00"), readings, visit)
+
+
+@pytest.mark.parametrize("visit, behind", [(dt.date(2026, 12, 1), 0), (dt.date(2026, 12, 3), 0),
+                                           (dt.date(2026, 12, 7), 0), (dt.date(2026, 12, 8), 1),
+                                           (dt.date(2026, 12, 10), 3)])
+def test_start_readings_during_latency_are_on_schedule(visit: dt.date, behind: int) -> None:
+    """The start readings stand until the day before the first correction day."""
+    assert where3([150.0] * 6, visit).days_behind == behind
+
+
+@pytest.mark.parametrize("visit, behind, complete", [
+    (dt.date(2026, 12, 9), 0, True), (dt.date(2026, 12, 12), 0, True),
+    (dt.date(2026, 12, 8), -1, False)])
+def test_readings_at_the_last_row_are_complete(visit: dt.date, behind: int,
+                                               complete: bool) -> None:
+    where = where3([152.2] * 6, visit)
+    assert (where.row, where.days_behind, where.complete) == (2, behind, complete)
     np.testing.assert_allclose(where.difference_mm, [0.2] * 6)
+
+
+def test_far_readings_are_not_complete() -> None:
+    where = where3([152.0] * 5 + [162.5], dt.date(2026, 12, 12))
+    assert where.far and not where.complete and where.days_behind == 3
+    assert not where3([152.0] * 5 + [161.9], dt.date(2026, 12, 12)).far
+
+
+def test_visit_before_the_prescription_starts_is_refused() -> None:
+    with pytest.raises(InputError) as info:
+        where3([150.0] * 6, dt.date(2026, 11, 30))
+    assert info.value.field == "date"
 
 
 # --- the previous prescription file ---------------------------------------------------------
@@ -313,7 +355,7 @@ def test_resume_table_off_the_path(first_plan: tuple[Path, dict[str, Any]]) -> N
     assert first_row.split()[2:8] == [f"{v:g}" for v in readings]
 
 
-def test_resume_without_previous_is_revision_1() -> None:
+def test_resume_csv_starts_at_the_readings() -> None:
     readings = [164, 137, 146, 127, 154, 145]
     result = CliRunner().invoke(main, ["resume", str(SAMPLE), *readings_args(readings),
                                        "--date", "2026-12-12", "--format", "csv"])
@@ -387,3 +429,202 @@ def test_resume_fits_the_sizes_of_the_previous_row(tmp_path: Path) -> None:
     assert json.loads(told.stdout)["rows"][0]["strut_sizes"][strut] == "long"
     own = CliRunner().invoke(main, args)
     assert json.loads(own.stdout)["rows"][0]["strut_sizes"][strut] == "medium"
+
+
+# --- the review's findings: latency, the end, the other leg, far readings, sizes, ranges ----
+
+def resume_json(previous: Path | None, readings: Any, visit: str, *extra: str) -> Any:
+    args = ["resume", str(SAMPLE), *readings_args(readings), "--date", visit, *extra]
+    if previous is not None:
+        args += ["--previous", str(previous)]
+    return CliRunner().invoke(main, args)
+
+
+def test_resume_during_latency_keeps_it(first_plan: tuple[Path, dict[str, Any]]) -> None:
+    """At the start readings two days into the 7-day latency, day 1 stays the original first
+    correction day and the patient is on schedule."""
+    path, doc = first_plan
+    start = doc["rows"][0]["readings_mm"]
+    result = resume_json(path, start, "2026-12-03", "--format", "json")
+    assert result.exit_code == 0, result.output
+    new = json.loads(result.stdout)
+    assert new["rows"][0]["date"] == "2026-12-03"
+    assert new["rows"][1]["date"] == doc["rows"][1]["date"] == "2026-12-08"
+    assert new["case"]["correction"]["latency_days"] == 5
+    assert new["follow_up"]["days_behind"] == 0
+    assert "the patient is on schedule" in result.stderr and "behind" not in result.stderr
+    # after the latency, day 1 is the visit
+    late = json.loads(resume_json(path, start, "2026-12-10", "--format", "json").stdout)
+    assert late["rows"][1]["date"] == "2026-12-10" and late["follow_up"]["days_behind"] == 3
+
+
+def test_resume_plan_input_keeps_the_latency(originals: dict[Path, Plan]) -> None:
+    original = originals[SAMPLE]
+    visit = dt.date(2026, 12, 3)
+    resumed = resume_from_plan(original, original.readings_mm[0], None, visit)
+    assert resumed.case.correction.first_day == original.plan_input.case.correction.first_day
+    assert resumed.case.correction.start_date == visit
+    with pytest.raises(InputError) as info:
+        resume_from_plan(original, original.readings_mm[0], None, dt.date(2026, 11, 30))
+    assert info.value.field == "date"
+
+
+@pytest.mark.parametrize("previous", [True, False])
+def test_visit_before_the_start_exits_2_naming_date(first_plan: tuple[Path, dict[str, Any]],
+                                                    previous: bool) -> None:
+    path, doc = first_plan
+    result = resume_json(path if previous else None, doc["rows"][0]["readings_mm"],
+                         "2026-11-30")
+    assert result.exit_code == 2, result.output
+    assert "'--date'" in result.output and "2026-12-01" in result.output
+
+
+def test_resume_at_the_end_says_complete(first_plan: tuple[Path, dict[str, Any]]) -> None:
+    path, doc = first_plan
+    last = doc["rows"][-1]
+    visit = dt.date.fromisoformat(last["date"]) + dt.timedelta(days=3)
+    result = resume_json(path, last["readings_mm"], visit.isoformat(), "--format", "json")
+    assert result.exit_code == 0, result.output
+    follow = json.loads(result.stdout)["follow_up"]
+    assert follow["days_behind"] == 0 and follow["complete"] is True
+    assert "the previous prescription: it is complete" in result.stderr
+    assert "behind" not in result.stderr
+
+
+def test_other_legs_prescription_exits_2(first_plan: tuple[Path, dict[str, Any]],
+                                         tmp_path: Path) -> None:
+    _, doc = first_plan
+    other = json.loads(json.dumps(doc))
+    other["case"]["patient"]["side"] = "left"
+    path = tmp_path / "left.json"
+    path.write_text(json.dumps(other))
+    result = resume_json(path, doc["rows"][5]["readings_mm"], "2026-12-12")
+    assert result.exit_code == 2, result.output
+    assert "case.patient.side" in result.output and "'left'" in result.output
+    assert "right side" in result.output
+
+
+def test_far_readings_warn(first_plan: tuple[Path, dict[str, Any]]) -> None:
+    path, doc = first_plan
+    readings = list(doc["rows"][20]["readings_mm"])
+    readings[2] += 12.0
+    table = resume_json(path, readings, "2026-12-12")
+    assert table.exit_code == 0, table.output
+    header = table.stdout.split("\n\n")[0]
+    assert "warning: the readings are far from every row" in header
+    assert "strut 3 is" in table.stderr and "more than 10 mm" in table.stderr
+    doc2 = json.loads(resume_json(path, readings, "2026-12-12", "--format", "json").stdout)
+    assert doc2["follow_up"]["warning"].startswith("warning: the readings are far")
+    near = json.loads(resume_json(path, doc["rows"][20]["readings_mm"], "2026-12-12",
+                                  "--format", "json").stdout)
+    assert near["follow_up"]["warning"] is None
+
+
+def test_sizes_at_visit() -> None:
+    cat = load_catalogue("tsf-like")
+    sizes = {s.name: s for s in cat.strut_sizes}
+    medium, long = sizes["medium"], sizes["long"]
+    both = max(medium.min_mm, long.min_mm) + 1.0  # held by medium and long
+    assert medium.min_mm <= both <= medium.max_mm and long.min_mm <= both <= long.max_mm
+    readings = [both] * 6
+    smallest = next(s.name for s in cat.strut_sizes if s.min_mm <= both <= s.max_mm)
+    assert sizes_at_visit(cat, readings, None) == (smallest,) * 6
+    kept = ("long", None, "long", "short", "medium", "long")
+    fitted = sizes_at_visit(cat, readings, None, kept)
+    short_holds = sizes["short"].min_mm <= both <= sizes["short"].max_mm
+    assert fitted == ("long", smallest, "long", "short" if short_holds else smallest,
+                      "medium", "long")
+    with pytest.raises(InputError) as info:
+        sizes_at_visit(cat, [both] * 5 + [sizes["short"].max_mm + 5], ("short",) * 6)
+    assert info.value.field == "sizes" and "strut 1" in info.value.message
+
+
+def test_sizes_not_holding_the_readings_exit_2(first_plan: tuple[Path, dict[str, Any]]) -> None:
+    path, doc = first_plan
+    readings = doc["rows"][10]["readings_mm"]
+    result = resume_json(path, readings, "2026-12-12", "--sizes", *["medium"] * 5, "short")
+    assert result.exit_code == 2, result.output
+    cat = load_catalogue("tsf-like")
+    short = cat.strut_size("short")
+    assert "'--sizes'" in result.output and f"strut 6 reads {readings[5]:g} mm" in result.output
+    assert f"'short' ({short.min_mm:g}-{short.max_mm:g} mm)" in result.output
+
+
+C91 = {"schema_version": 1, "mode": "chronic",
+       "patient": {"side": "right", "name": "Sample Patient C", "id": "SAMPLE-003",
+                   "bone": "distal tibia"},
+       "frame": {"proximal_ring_mm": 155.0, "distal_ring_mm": 155.0, "reference": "distal",
+                 "hardware": "tsf-like", "neutral_strut_mm": 169.0},
+       "deformity": {"ap_angulation_deg": 12.48, "ap_angulation_dir": "valgus",
+                     "ap_translation_mm": 3.5, "ap_translation_dir": "lateral",
+                     "lat_angulation_deg": 7.73, "lat_angulation_dir": "apex_posterior",
+                     "lat_translation_mm": 8.32, "lat_translation_dir": "posterior",
+                     "axial_rotation_deg": 3.83, "axial_rotation_dir": "external",
+                     "axial_translation_mm": 10.82, "axial_translation_dir": "long"},
+       "mounting": {"ap_offset_mm": 3.0, "ap_offset_dir": "medial", "lat_offset_mm": 5.0,
+                    "lat_offset_dir": "anterior", "axial_offset_mm": 40.0,
+                    "axial_offset_dir": "distal", "rotary_offset_deg": 5.0,
+                    "rotary_offset_dir": "lateral"},
+       "correction": {"start_date": "2026-12-03", "method": "gradual", "rate_mm_per_day": 0.55,
+                      "adjustments_per_day": 2, "latency_days": 7},
+       "structures_at_risk": []}
+
+
+def test_resume_swaps_struts_that_cannot_carry_the_plan(tmp_path: Path) -> None:
+    """Near the end of a correction whose long struts read 169 mm, the long struts cannot
+    carry the resumed plan: without --sizes the struts are swapped to the smallest size that
+    holds each reading, as --sizes medium x6 would."""
+    case = tmp_path / "c.json"
+    case.write_text(json.dumps(C91))
+    doc = json.loads(CliRunner().invoke(main, ["plan", str(case), "--format", "json"]).stdout)
+    row = 61
+    assert "long" in doc["rows"][row]["strut_sizes"]
+    args = ["resume", str(case), "--readings", "169", "169", "169", "169", "172", "169",
+            "--date", doc["rows"][row]["date"], "--format", "json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rows"][0]["strut_sizes"] == ["medium"] * 6
+    assert "swap at the visit: strut 3 long -> medium" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["1e308", "999", "5000", "0", "-5", "nan"])
+def test_resume_readings_out_of_range_exit_2(value: str) -> None:
+    result = CliRunner().invoke(main, ["resume", str(SAMPLE), "--readings", "150", "150",
+                                       "150", "150", "150", value, "--date", "2026-12-12"])
+    assert result.exit_code == 2, result.output
+    assert "'--readings'" in result.output
+
+
+def test_resume_without_previous_has_unknown_revision(tmp_path: Path) -> None:
+    import pypdf
+
+    readings = [164, 137, 146, 127, 154, 145]
+    table = resume_json(None, readings, "2026-12-12")
+    assert table.exit_code == 0, table.output
+    unknown = "revision unknown: give --previous PLAN.json to number it"
+    assert table.stdout.splitlines()[1] == unknown and unknown in table.stderr
+    doc = json.loads(resume_json(None, readings, "2026-12-12", "--format", "json").stdout)
+    assert doc["revision"] is None and "replaces" not in doc
+    sheet = tmp_path / "s.pdf"
+    made = resume_json(None, readings, "2026-12-12", "--format", "csv", "--sheet", str(sheet))
+    assert made.exit_code == 0, made.output
+    pages = pypdf.PdfReader(sheet).pages
+    assert all(unknown in " ".join(page.extract_text().split()) for page in pages)
+
+
+def test_resumed_sheet_has_the_follow_up(first_plan: tuple[Path, dict[str, Any]],
+                                         tmp_path: Path) -> None:
+    import pypdf
+
+    path, doc = first_plan
+    row, readings, strut = wrong_turn([r["readings_mm"] for r in doc["rows"]])
+    sheet = tmp_path / "s.pdf"
+    result = resume_json(path, readings, "2026-12-12", "--format", "csv", "--sheet", str(sheet))
+    assert result.exit_code == 0, result.output
+    summary = " ".join(pypdf.PdfReader(sheet).pages[0].extract_text().split())
+    near = doc["rows"][row]
+    assert f"the readings are nearest its row of {near['date']}" in summary
+    diff = readings[strut] - near["readings_mm"][strut]
+    assert f"{strut + 1} {diff:+g} mm" in summary
+    behind = (VISIT - dt.date.fromisoformat(near["date"])).days
+    assert f"{behind} day(s) behind the previous prescription" in summary

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,24 @@ def _matrix(m: np.ndarray) -> list[list[float]]:
     return [[float(v) for v in row] for row in m]
 
 
+#: What a resumed prescription says of its revision when no previous prescription was given.
+UNKNOWN_REVISION = "revision unknown: give --previous PLAN.json to number it"
+
+
+@dataclass(frozen=True)
+class FollowUpRevision(Revision):
+    """The revision of a resumed prescription with the lines that say where the visit's
+    readings were on the previous prescription (printed on the sheet's summary page)."""
+
+    lines: tuple[str, ...] = ()
+
+
 def revision_text(revision: Revision | None) -> str:
-    """``"revision 1"``, or ``"revision 2, replaces the prescription of 2026-12-01"``."""
+    """``"revision 1"``, ``"revision 2, replaces the prescription of 2026-12-01"``, or
+    :data:`UNKNOWN_REVISION` when the number is unknown."""
     rev = revision or Revision()
+    if rev.number is None:
+        return UNKNOWN_REVISION
     if rev.replaces is None:
         return f"revision {rev.number}"
     return f"revision {rev.number}, replaces the prescription of {rev.replaces.isoformat()}"
@@ -47,8 +63,9 @@ def plan_to_dict(plan: Plan, extra_notes: list[Note] | None = None,
                  revision: Revision | None = None,
                  follow_up: dict[str, Any] | None = None) -> dict[str, Any]:
     """The plan as the contract's JSON document (schema_version 1), with its ``revision``
-    (1 by default), from revision 2 the date it ``replaces``, and with a ``follow_up`` object
-    when given (where the visit's readings were on the previous prescription)."""
+    (1 by default, null when unknown), from revision 2 the date it ``replaces``, and with a
+    ``follow_up`` object when given (where the visit's readings were on the previous
+    prescription)."""
     pi = plan.plan_input
     sizes = plan.size_names
     rows = []

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from hexapod.case import Case
 from hexapod.errors import KeyPathError
-from hexapod.resume import Position, Revision, position_on
+from hexapod.resume import FAR_FROM_PRESCRIPTION_MM, Position, Revision, position_on
 
 
 class PrescriptionError(KeyPathError):
@@ -69,7 +69,7 @@ class Previous:
 
     def next_revision(self) -> Revision:
         """The revision of a prescription that replaces this one."""
-        return Revision(self.revision.number + 1, self.date)
+        return self.revision.next(self.date)
 
     def position(self, readings_mm: Any, visit: dt.date) -> Position:
         """Where readings taken on ``visit`` are on this prescription."""
@@ -186,8 +186,14 @@ def read_previous(path: str | Path) -> Previous:
 
 
 def check_same_patient(previous: Previous, case: Case) -> None:
-    """Refuse a previous prescription written for another patient (by id, else by name)."""
+    """Refuse a previous prescription written for another patient (by id, else by name) or
+    for the other leg (by side)."""
     mine = case.patient
+    theirs_side = previous.patient.get("side", "")
+    if theirs_side and theirs_side != mine.side:
+        raise PrescriptionError("case.patient.side", f"is {theirs_side!r}, but the case is for "
+                                f"the {mine.side} side: not this leg's prescription",
+                                previous.source)
     for key, value in (("id", mine.id), ("name", mine.name)):
         theirs = previous.patient.get(key, "")
         if value and theirs:
@@ -203,7 +209,9 @@ def position_lines(previous: Previous, position: Position, visit: dt.date) -> li
     p = position
     when = "the start" if p.day == 0 else f"day {p.day}" + (f" {p.time}" if p.time else "")
     diff = ", ".join(f"{i + 1} {v:+g} mm" for i, v in enumerate(np.round(p.difference_mm, 3)))
-    if p.days_behind > 0:
+    if p.complete:
+        pace = "at the end of the previous prescription: it is complete"
+    elif p.days_behind > 0:
         pace = f"{p.days_behind} day(s) behind the previous prescription"
     elif p.days_behind < 0:
         pace = f"{-p.days_behind} day(s) ahead of the previous prescription"
@@ -215,7 +223,17 @@ def position_lines(previous: Previous, position: Position, visit: dt.date) -> li
         f"the readings are nearest its row of {p.date.isoformat()}, {when} (row {p.row})",
         f"readings now minus that row, struts 1..6: {diff}",
         f"on {visit.isoformat()} the patient is {pace}",
+        *([far_warning(p)] if p.far else []),
     ]
+
+
+def far_warning(position: Position) -> str:
+    """The warning for readings far from every row of the previous prescription."""
+    worst = int(np.argmax(np.abs(position.difference_mm)))
+    return (f"warning: the readings are far from every row of the previous prescription "
+            f"(strut {worst + 1} is {abs(float(position.difference_mm[worst])):.1f} mm from the "
+            f"nearest row, more than {FAR_FROM_PRESCRIPTION_MM:g} mm): check the readings, the "
+            f"frame and that this is its prescription")
 
 
 def follow_up_dict(previous: Previous, position: Position, visit: dt.date) -> dict[str, Any]:
@@ -230,5 +248,7 @@ def follow_up_dict(previous: Previous, position: Position, visit: dt.date) -> di
                         "readings_mm": [float(v) for v in previous.readings_mm[p.row]]},
         "difference_mm": [float(v) for v in p.difference_mm],
         "days_behind": p.days_behind,
+        "complete": p.complete,
+        "warning": far_warning(p) if p.far else None,
         "lines": position_lines(previous, p, visit),
     }

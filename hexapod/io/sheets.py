@@ -177,6 +177,8 @@ def _summary_page(page: _Page, plan: Plan, pages: int, notes: list[Note]) -> Non
     y = page.wrap(18, y, f"frame: {f.proximal_ring_mm:g} mm proximal ring, {f.distal_ring_mm:g} "
                   f"mm distal ring, {f.reference} reference, hardware '{cat.name}'", 105, 8.5)
     y = page.wrap(18, y, provenance_line(plan), 105, 8.5)
+    for line in getattr(page.revision, "lines", ()):  # a resumed prescription's follow-up
+        y = page.wrap(18, y, line, 105, 8.5)
     y += 2
     page.text(15, y, "Plan", 10, weight="bold")
     y += 5
