@@ -112,11 +112,15 @@ def test_zero_magnitude_drops_its_direction_and_values_become_floats() -> None:
 
 
 def test_limits_themselves_are_accepted() -> None:
-    Deformity(ap_translation_mm=policy.MAX_TRANSLATION_MM, ap_translation_dir="medial")
-    Mounting(axial_offset_mm=policy.MAX_OFFSET_MM, axial_offset_dir="distal")
-    CorrectionSettings(policy.LATEST_START_DATE, rate_mm_per_day=policy.MIN_RATE_MM_PER_DAY,
-                       latency_days=policy.MAX_LATENCY_DAYS)
-    Patient("left", name="é" * policy.MAX_NAME_CHARS)
+    d = Deformity(ap_translation_mm=policy.MAX_TRANSLATION_MM, ap_translation_dir="medial")
+    assert d.ap_translation_mm == policy.MAX_TRANSLATION_MM
+    m = Mounting(axial_offset_mm=policy.MAX_OFFSET_MM, axial_offset_dir="distal")
+    assert m.axial_offset_mm == policy.MAX_OFFSET_MM
+    c = CorrectionSettings(policy.LATEST_START_DATE, rate_mm_per_day=policy.MIN_RATE_MM_PER_DAY,
+                           latency_days=policy.MAX_LATENCY_DAYS)
+    assert (c.rate_mm_per_day, c.latency_days) == (policy.MIN_RATE_MM_PER_DAY,
+                                                   policy.MAX_LATENCY_DAYS)
+    assert len(Patient("left", name="é" * policy.MAX_NAME_CHARS).name) == policy.MAX_NAME_CHARS
 
 
 def _sample() -> dict[str, Any]:
