@@ -34,11 +34,26 @@ CORE = ("hexapod/transforms.py", "hexapod/geometry.py", "hexapod/kinematics.py",
         "hexapod/planning/remedies.py", "hexapod/planning/result.py",
         "hexapod/planning/__init__.py")
 
-#: mutmut's exit codes of a mutant's test run, by outcome.
-KILLED = {1, 3}      # a test failed (3: the mutant crashed the run)
-TIMEOUT = {-24, 24, 36, 152, 255}
-SURVIVED = {0}
-SKIPPED = {5, 33, 34}  # no test ran the mutated function
+#: mutmut's status of a mutant (``mutmut.stats.status_by_exit_code``, mutmut 3.8: 1 and 3 a
+#: failing test, 0 survived, 33 and 5 no test runs the function, 36, 24, 152, 255 and -24 the
+#: CPU-time limit, -9 and -11 the test process was killed, 37 a type check refused it, None not
+#: run yet) grouped into the columns of the report. A mutant that no test executes counts as a
+#: survivor: nothing would notice it.
+CAUGHT = {"killed": "killed", "caught by type check": "killed", "segfault": "killed",
+          "timeout": "timeout", "survived": "survived", "no tests": "survived"}
+
+
+def status(code: int | None) -> str:
+    """mutmut's name for a mutant's exit code ("killed", "survived", "no tests", ...)."""
+    from mutmut.stats import status_by_exit_code  # mutmut's own table, not a copy of it
+
+    return str(status_by_exit_code[code])
+
+
+def column(code: int | None) -> str:
+    """Report column of a mutant: killed, survived, timeout or other (not checked, skipped,
+    interrupted, suspicious)."""
+    return CAUGHT.get(status(code), "other")
 
 
 def dotted(module: str) -> str:
@@ -50,8 +65,11 @@ def dotted(module: str) -> str:
 def run(module: str) -> None:
     """Run mutmut on the functions of one module."""
     pattern = dotted(module) + ".x*"
-    subprocess.run([sys.executable, "-m", "mutmut", "run", pattern], cwd=ROOT, check=False,
-                   stdout=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, "-m", "mutmut", "run", pattern], cwd=ROOT,
+                          check=False, stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:  # e.g. the tests fail without a mutant: no score means anything
+        print(done.stdout[-2000:], file=sys.stderr)
+        sys.exit(f"mutmut run {pattern} failed (exit {done.returncode})")
 
 
 def outcomes(module: str) -> dict[str, int | None]:
@@ -65,10 +83,9 @@ def outcomes(module: str) -> dict[str, int | None]:
 
 def score(codes: dict[str, int | None]) -> tuple[int, int, int, int, float]:
     """(killed, survived, timed out, not checked, score in %)."""
-    killed = sum(c in KILLED for c in codes.values())
-    survived = sum(c in SURVIVED for c in codes.values())
-    timeout = sum(c in TIMEOUT for c in codes.values())
-    other = len(codes) - killed - survived - timeout
+    columns = [column(c) for c in codes.values()]
+    killed, survived, timeout = (columns.count(name) for name in ("killed", "survived", "timeout"))
+    other = len(columns) - killed - survived - timeout
     checked = killed + survived + timeout
     return killed, survived, timeout, other, 100.0 * (killed + timeout) / max(checked, 1)
 
@@ -92,8 +109,8 @@ def main() -> int:
         print(f"{module:<34} {k:>6} {s:>8} {t:>7} {o:>5} {pct:>5.1f}%")
         if args.survivors:
             for name, code in sorted(codes.items()):
-                if code in SURVIVED:
-                    print(f"    survived: {name}")
+                if column(code) in ("survived", "other"):
+                    print(f"    {status(code)}: {name}")
     print(f"lowest module score: {worst:.1f}% (goal: 90%)")
     return 0
 
