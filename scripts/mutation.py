@@ -5,6 +5,7 @@ Usage (from the repository's root, with the dev extras installed; not part of CI
     python scripts/mutation.py                       # every core module
     python scripts/mutation.py hexapod/planning/safety.py hexapod/transforms.py
     python scripts/mutation.py --survivors           # also list each surviving mutant
+    python scripts/mutation.py --survivors-only hexapod/planning/safety.py  # after new tests
 
 It runs ``mutmut run`` for the functions of each module (configuration in pyproject.toml,
 ``[tool.mutmut]``), then reads mutmut's result files and prints, per module, the mutants
@@ -62,14 +63,19 @@ def dotted(module: str) -> str:
     return name.removesuffix(".__init__")
 
 
-def run(module: str) -> None:
-    """Run mutmut on the functions of one module."""
-    pattern = dotted(module) + ".x*"
-    done = subprocess.run([sys.executable, "-m", "mutmut", "run", pattern], cwd=ROOT,
+def run(module: str, survivors_only: bool = False) -> None:
+    """Run mutmut on the functions of one module (or only on its earlier survivors)."""
+    names = [dotted(module) + ".x*"]
+    if survivors_only:
+        names = [name for name, code in outcomes(module).items() if column(code) != "killed"
+                 and column(code) != "timeout"]
+        if not names:
+            return
+    done = subprocess.run([sys.executable, "-m", "mutmut", "run", *names], cwd=ROOT,
                           check=False, stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:  # e.g. the tests fail without a mutant: no score means anything
         print(done.stdout[-2000:], file=sys.stderr)
-        sys.exit(f"mutmut run {pattern} failed (exit {done.returncode})")
+        sys.exit(f"mutmut run on {module} failed (exit {done.returncode})")
 
 
 def outcomes(module: str) -> dict[str, int | None]:
@@ -96,13 +102,16 @@ def main() -> int:
     parser.add_argument("--survivors", action="store_true", help="list surviving mutants")
     parser.add_argument("--report-only", action="store_true",
                         help="read the results of earlier runs, run nothing")
+    parser.add_argument("--survivors-only", action="store_true",
+                        help="run again only the mutants that were not killed last time "
+                             "(after adding tests)")
     args = parser.parse_args()
     print(f"{'module':<34} {'killed':>6} {'survived':>8} {'timeout':>7} {'other':>5} "
           f"{'score':>6}")
     worst = 100.0
     for module in args.modules:
         if not args.report_only:
-            run(module)
+            run(module, args.survivors_only)
         codes = outcomes(module)
         k, s, t, o, pct = score(codes)
         worst = min(worst, pct) if codes else worst
