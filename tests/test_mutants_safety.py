@@ -221,3 +221,25 @@ def test_safety_checks_name_each_refusal() -> None:
     readings[2, 3] += 2.0
     [v] = safety.safety_checks(base, poses, readings, lengths, day)[0]
     assert (v.kind, v.day, v.strut) == ("change_per_adjustment", 2, 4)
+
+
+def test_a_value_exactly_at_its_limit_is_allowed() -> None:
+    geo = spec_frame(rp=80.0, rd=100.0)
+    side = geo.moving_side
+    poses = np.stack([_tilted(0.0, 150.0, side), _tilted(5.0, 150.0, side),
+                      _tilted(30.0, 150.0, side)])
+    day = np.array([0, 1, 2])
+    readings = np.full((3, 6), 100.0)
+    lengths = np.full((3, 6), 150.0)
+    pi = SimpleNamespace(geometry=geo)
+    _, cond = safety.safety_checks(_plan_input(), poses, readings, lengths, day)
+    gap = safety.ring_gap(pi, poses)
+    joint = safety.joint_angles(pi, poses)
+    dist, _, _ = safety.strut_clearance(pi, poses)
+    limits = [dict(max_condition_number=float(cond.max())),
+              dict(min_ring_gap_mm=float(gap.min())),
+              dict(max_joint_angle_deg=float(joint.max())),
+              dict(strut_diameter_mm=float(dist.min()))]
+    for limit in limits:
+        found, _ = safety.safety_checks(_plan_input(**limit), poses, readings, lengths, day)
+        assert found == [], limit
