@@ -243,3 +243,11 @@ def test_a_value_exactly_at_its_limit_is_allowed() -> None:
     for limit in limits:
         found, _ = safety.safety_checks(_plan_input(**limit), poses, readings, lengths, day)
         assert found == [], limit
+
+
+def test_change_per_adjustment_of_a_single_step_plan() -> None:
+    # two rows: the start and one adjustment of 1.5 mm
+    readings = np.array([[100.0] * 6, [101.5] + [100.0] * 5])
+    lengths = readings + 50.0
+    [v] = safety.change_per_adjustment(_plan_input(), readings, lengths, np.array([0, 1]))
+    assert (v.kind, v.day, v.strut, v.value) == ("change_per_adjustment", 1, 1, 1.5)
