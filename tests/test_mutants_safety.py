@@ -251,3 +251,18 @@ def test_change_per_adjustment_of_a_single_step_plan() -> None:
     lengths = readings + 50.0
     [v] = safety.change_per_adjustment(_plan_input(), readings, lengths, np.array([0, 1]))
     assert (v.kind, v.day, v.strut, v.value) == ("change_per_adjustment", 1, 1, 1.5)
+
+
+def test_ring_gap_samples_the_whole_circle_every_five_degrees() -> None:
+    # a tilt about a horizontal axis 5 degrees from x: the lowest points of each circle are
+    # at 95 and 275 degrees, which a sampling every 5 degrees over one turn hits exactly
+    geo = spec_frame(rp=80.0, rd=100.0)
+    side = geo.moving_side
+    theta = np.radians(10.0)
+    axis = np.array([np.cos(np.radians(5.0)), np.sin(np.radians(5.0)), 0.0])
+    pose = tf.from_rotation_translation(tf.rotation_from_rotvec(theta * axis),
+                                        np.array([0.0, 0.0, side * 150.0]))
+    expect = min(150.0 - geo.moving_radius_mm * np.sin(theta),
+                 150.0 * np.cos(theta) - geo.reference_radius_mm * np.sin(theta))
+    np.testing.assert_allclose(safety.ring_gap(SimpleNamespace(geometry=geo), pose[None]),
+                               [expect], atol=1e-9)
