@@ -29,7 +29,9 @@ def _brute_distance(p0, p1, q0, q1, samples=4001):
 
 
 def _segments(rng, n):
-    p0, p1, q0, q1 = (rng.normal(size=(n, 3)) * 50 for _ in range(4))
+    # long segments and short ones (a * e - b^2 below 1 mm^4 for the latter)
+    scale = np.where(np.arange(n) % 2 == 0, 50.0, 0.6)[:, None]
+    p0, p1, q0, q1 = (rng.normal(size=(n, 3)) * scale for _ in range(4))
     # special shapes: parallel, collinear overlapping, crossing, touching at an end
     p0[0], p1[0], q0[0], q1[0] = [0, 0, 0], [10, 0, 0], [0, 5, 0], [10, 5, 0]
     p0[1], p1[1], q0[1], q1[1] = [0, 0, 0], [10, 0, 0], [5, 0, 0], [20, 0, 0]
@@ -45,10 +47,10 @@ def _segments(rng, n):
 
 def test_segment_distance_matches_brute_force() -> None:
     rng = np.random.default_rng(7)
-    p0, p1, q0, q1 = _segments(rng, 60)
+    p0, p1, q0, q1 = _segments(rng, 400)
     got = safety._segment_distances(p0, p1, q0, q1)
-    assert got.shape == (60,)
-    for k in range(60):
+    assert got.shape == (400,)
+    for k in range(400):
         oracle = _brute_distance(p0[k], p1[k], q0[k], q1[k])
         slack = (np.linalg.norm(p1[k] - p0[k]) + np.linalg.norm(q1[k] - q0[k])) / 4000
         assert oracle - slack - 1e-9 <= got[k] <= oracle + 1e-9, k
