@@ -168,3 +168,19 @@ def test_unfittable_names_the_reason() -> None:
     edge = np.full((2, 6), 100.0)
     edge[1, 4] = 174.0
     assert sizes.unfittable(_plan_input(), edge, day[:2], total)[2].kind == "swap_window"
+
+
+def test_spread_swaps_never_swaps_a_strut_twice_a_day() -> None:
+    # two adjustments a day. Strut 1 must go from size 0 to 2 (readings 10, 25, 45, 45, 60):
+    # one swap on day 1 and one on day 2. Strut 2 swaps on day 2 (row 3) whatever happens, so
+    # spreading would rather put both swaps of strut 1 on day 1 - which is not allowed.
+    day = np.array([0, 1, 1, 2, 2])
+    lengths = np.full((5, 6), 110.0)
+    lengths[:, 0] = [110.0, 125.0, 145.0, 145.0, 160.0]
+    lengths[:, 1] = [110.0, 110.0, 110.0, 125.0, 140.0]
+    total, choice = sizes.fit_sizes(lengths, LO, HI, OFFSETS, 0.0, None, None, day)
+    assert np.all(np.isfinite(total))
+    spread = sizes.spread_swaps(lengths, LO, HI, OFFSETS, 0.0, None, None, day, choice)
+    days = sizes.swap_days(spread, day)
+    assert days[:2] == [[1, 2], [2]]
+    assert spread[:, 0].tolist() == [0, 1, 1, 2, 2]
