@@ -126,13 +126,13 @@ def test_spread_swaps_moves_a_tie_to_a_free_day() -> None:
                               single) is single
 
 
-def _plan_input(strut_sizes=None):
+def _plan_input(strut_sizes=None, offsets=OFFSETS):
     size_objs = [SimpleNamespace(min_mm=lo, max_mm=hi, increment_mm=1.0, offset_mm=off)
-                 for lo, hi, off in zip(LO, HI, OFFSETS, strict=True)]
+                 for lo, hi, off in zip(LO, HI, offsets, strict=True)]
     names = ["short", "medium", "long"]
     catalogue = SimpleNamespace(
         name="test catalogue",
-        range_table=lambda: (LO, HI, np.ones(3), OFFSETS),
+        range_table=lambda: (LO, HI, np.ones(3), offsets),
         strut_size_index=lambda name: names.index(name), strut_sizes=size_objs)
     return SimpleNamespace(catalogue=catalogue,
                            case=SimpleNamespace(frame=SimpleNamespace(strut_sizes=strut_sizes)))
@@ -184,3 +184,13 @@ def test_spread_swaps_never_swaps_a_strut_twice_a_day() -> None:
     days = sizes.swap_days(spread, day)
     assert days[:2] == [[1, 2], [2]]
     assert spread[:, 0].tolist() == [0, 1, 1, 2, 2]
+
+
+def test_unfittable_reading_is_on_the_shortest_size_scale() -> None:
+    lengths = np.full((2, 6), 120.0)
+    lengths[1, 3] = 90.0
+    total = np.zeros(6)
+    total[3] = np.inf
+    pi = _plan_input(offsets=np.array([100.0, 95.0, 104.0]))
+    [v] = sizes.unfittable(pi, lengths, np.array([0, 2]), total)
+    assert (v.kind, v.day, v.strut, v.value, v.limit) == ("strut_range", 2, 4, -10.0, 0.0)
