@@ -71,11 +71,14 @@ def run(module: str, survivors_only: bool = False) -> None:
                  and column(code) != "timeout"]
         if not names:
             return
-    done = subprocess.run([sys.executable, "-m", "mutmut", "run", *names], cwd=ROOT,
-                          check=False, stdout=subprocess.PIPE, text=True)
-    if done.returncode != 0:  # e.g. the tests fail without a mutant: no score means anything
-        print(done.stdout[-2000:], file=sys.stderr)
-        sys.exit(f"mutmut run on {module} failed (exit {done.returncode})")
+    log = ROOT / "mutants" / "mutation-run.log"  # a file, not a pipe: mutmut outlives us
+    log.parent.mkdir(exist_ok=True)
+    with log.open("w") as out:
+        code = subprocess.run([sys.executable, "-m", "mutmut", "run", *names], cwd=ROOT,
+                              check=False, stdout=out, stderr=subprocess.STDOUT).returncode
+    if code != 0:  # e.g. the tests fail without a mutant: no score means anything
+        print(log.read_text(errors="replace")[-2000:], file=sys.stderr)
+        sys.exit(f"mutmut run on {module} failed (exit {code}); see {log}")
 
 
 def outcomes(module: str) -> dict[str, int | None]:
