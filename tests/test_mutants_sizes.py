@@ -194,3 +194,18 @@ def test_unfittable_reading_is_on_the_shortest_size_scale() -> None:
     pi = _plan_input(offsets=np.array([100.0, 95.0, 104.0]))
     [v] = sizes.unfittable(pi, lengths, np.array([0, 2]), total)
     assert (v.kind, v.day, v.strut, v.value, v.limit) == ("strut_range", 2, 4, -10.0, 0.0)
+
+
+def test_fit_sizes_ends_of_a_size_and_near_end_margin_are_inclusive() -> None:
+    # size 0 (readings 0..30) fitted; margin 4: 4 and 26 are near its ends, 30 is inside
+    lengths = np.full((4, 6), 115.0)
+    lengths[:, 0] = [115.0, 104.0, 126.0, 130.0]
+    fixed = np.zeros(6, dtype=np.int64)
+    total, choice = sizes.fit_sizes(lengths, LO, HI, OFFSETS, 4.0, fixed, None, np.arange(4))
+    assert total[0] == 3.0 and total[1] == 0.0
+    assert choice[:, 0].tolist() == [0, 0, 0, 0]
+    lengths[3, 0] = 130.0 + 1e-10  # past the end by less than the tolerance
+    assert sizes.fit_sizes(lengths, LO, HI, OFFSETS, 4.0, fixed, None, np.arange(4))[0][0] == 3
+    lengths[3, 0] = 130.001  # past the end: a swap to size 1 is needed (on row 2, at 26)
+    total, choice = sizes.fit_sizes(lengths, LO, HI, OFFSETS, 4.0, fixed, None, np.arange(4))
+    assert total[0] >= sizes.SWAP_COST and choice[:, 0].tolist() == [0, 0, 1, 1]
