@@ -69,3 +69,18 @@ def test_acute_is_one_jump(stages: int) -> None:
     np.testing.assert_array_equal(poses, np.stack([pi.start_pose, pi.target_pose]))
     assert day.tolist() == [0, 1] and adjust.tolist() == [0, 1]
     assert stage.tolist() == [0, stages - 1]
+
+
+def test_three_stages_of_one_two_and_one_day() -> None:
+    pi = _plan_input("gradual", per_day=1)
+    way = pi.waypoints_in_anatomy
+    pi.waypoints_in_anatomy = np.concatenate([way, (_slide(-5.0) @ way[-1])[None]])
+    pi.target_pose = MOUNT @ pi.waypoints_in_anatomy[-1]
+    poses, day, adjust, stage = rows(pi, np.array([1, 2, 1]))
+    assert day.tolist() == [0, 1, 2, 3, 4]
+    assert adjust.tolist() == [0, 1, 1, 1, 1]
+    assert stage.tolist() == [0, 0, 1, 1, 2]
+    assert day.dtype == adjust.dtype == stage.dtype == np.int64
+    np.testing.assert_allclose(poses[1], MOUNT @ _slide(12.0), atol=1e-9)
+    np.testing.assert_allclose(poses[2], MOUNT @ _slide(12.0) @ _turn(15.0), atol=1e-9)
+    np.testing.assert_allclose(poses[4], pi.target_pose, atol=1e-12)
