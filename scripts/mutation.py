@@ -5,6 +5,7 @@ Usage (from the repository's root, with the dev extras installed; not part of CI
     python scripts/mutation.py                       # every core module
     python scripts/mutation.py hexapod/planning/safety.py hexapod/transforms.py
     python scripts/mutation.py --survivors           # also list each surviving mutant
+    python scripts/mutation.py --survivors-only hexapod/planning/safety.py  # after new tests
 
 It runs ``mutmut run`` for the functions of each module (configuration in pyproject.toml,
 ``[tool.mutmut]``), then reads mutmut's result files and prints, per module, the mutants
@@ -34,11 +35,26 @@ CORE = ("hexapod/transforms.py", "hexapod/geometry.py", "hexapod/kinematics.py",
         "hexapod/planning/remedies.py", "hexapod/planning/result.py",
         "hexapod/planning/__init__.py")
 
-#: mutmut's exit codes of a mutant's test run, by outcome.
-KILLED = {1, 3}      # a test failed (3: the mutant crashed the run)
-TIMEOUT = {-24, 24, 36, 152, 255}
-SURVIVED = {0}
-SKIPPED = {5, 33, 34}  # no test ran the mutated function
+#: mutmut's status of a mutant (``mutmut.stats.status_by_exit_code``, mutmut 3.8: 1 and 3 a
+#: failing test, 0 survived, 33 and 5 no test runs the function, 36, 24, 152, 255 and -24 the
+#: CPU-time limit, -9 and -11 the test process was killed, 37 a type check refused it, None not
+#: run yet) grouped into the columns of the report. A mutant that no test executes counts as a
+#: survivor: nothing would notice it.
+CAUGHT = {"killed": "killed", "caught by type check": "killed", "segfault": "killed",
+          "timeout": "timeout", "survived": "survived", "no tests": "survived"}
+
+
+def status(code: int | None) -> str:
+    """mutmut's name for a mutant's exit code ("killed", "survived", "no tests", ...)."""
+    from mutmut.stats import status_by_exit_code  # mutmut's own table, not a copy of it
+
+    return str(status_by_exit_code[code])
+
+
+def column(code: int | None) -> str:
+    """Report column of a mutant: killed, survived, timeout or other (not checked, skipped,
+    interrupted, suspicious)."""
+    return CAUGHT.get(status(code), "other")
 
 
 def dotted(module: str) -> str:
@@ -47,11 +63,22 @@ def dotted(module: str) -> str:
     return name.removesuffix(".__init__")
 
 
-def run(module: str) -> None:
-    """Run mutmut on the functions of one module."""
-    pattern = dotted(module) + ".x*"
-    subprocess.run([sys.executable, "-m", "mutmut", "run", pattern], cwd=ROOT, check=False,
-                   stdout=subprocess.DEVNULL)
+def run(module: str, survivors_only: bool = False) -> None:
+    """Run mutmut on the functions of one module (or only on its earlier survivors)."""
+    names = [dotted(module) + ".x*"]
+    if survivors_only:
+        names = [name for name, code in outcomes(module).items() if column(code) != "killed"
+                 and column(code) != "timeout"]
+        if not names:
+            return
+    log = ROOT / "mutants" / "mutation-run.log"  # a file, not a pipe: mutmut outlives us
+    log.parent.mkdir(exist_ok=True)
+    with log.open("w") as out:
+        code = subprocess.run([sys.executable, "-m", "mutmut", "run", *names], cwd=ROOT,
+                              check=False, stdout=out, stderr=subprocess.STDOUT).returncode
+    if code != 0:  # e.g. the tests fail without a mutant: no score means anything
+        print(log.read_text(errors="replace")[-2000:], file=sys.stderr)
+        sys.exit(f"mutmut run on {module} failed (exit {code}); see {log}")
 
 
 def outcomes(module: str) -> dict[str, int | None]:
@@ -65,10 +92,9 @@ def outcomes(module: str) -> dict[str, int | None]:
 
 def score(codes: dict[str, int | None]) -> tuple[int, int, int, int, float]:
     """(killed, survived, timed out, not checked, score in %)."""
-    killed = sum(c in KILLED for c in codes.values())
-    survived = sum(c in SURVIVED for c in codes.values())
-    timeout = sum(c in TIMEOUT for c in codes.values())
-    other = len(codes) - killed - survived - timeout
+    columns = [column(c) for c in codes.values()]
+    killed, survived, timeout = (columns.count(name) for name in ("killed", "survived", "timeout"))
+    other = len(columns) - killed - survived - timeout
     checked = killed + survived + timeout
     return killed, survived, timeout, other, 100.0 * (killed + timeout) / max(checked, 1)
 
@@ -79,21 +105,24 @@ def main() -> int:
     parser.add_argument("--survivors", action="store_true", help="list surviving mutants")
     parser.add_argument("--report-only", action="store_true",
                         help="read the results of earlier runs, run nothing")
+    parser.add_argument("--survivors-only", action="store_true",
+                        help="run again only the mutants that were not killed last time "
+                             "(after adding tests)")
     args = parser.parse_args()
     print(f"{'module':<34} {'killed':>6} {'survived':>8} {'timeout':>7} {'other':>5} "
           f"{'score':>6}")
     worst = 100.0
     for module in args.modules:
         if not args.report_only:
-            run(module)
+            run(module, args.survivors_only)
         codes = outcomes(module)
         k, s, t, o, pct = score(codes)
         worst = min(worst, pct) if codes else worst
         print(f"{module:<34} {k:>6} {s:>8} {t:>7} {o:>5} {pct:>5.1f}%")
         if args.survivors:
             for name, code in sorted(codes.items()):
-                if code in SURVIVED:
-                    print(f"    survived: {name}")
+                if column(code) in ("survived", "other"):
+                    print(f"    {status(code)}: {name}")
     print(f"lowest module score: {worst:.1f}% (goal: 90%)")
     return 0
 

@@ -1,0 +1,166 @@
+"""Pacing (hexapod/planning/pace.py): cortex circle, helix lengths of known motions, days per
+stage from the rate, the step bound of a strut changing size, and the fewest days that keep
+every strut within its bound."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from hexapod import kinematics as kin
+from hexapod import transforms as tf
+from hexapod.clinical import build_plan_input
+from hexapod.io.case_file import read_case
+from hexapod.io.catalogue_file import load_catalogue
+from hexapod.planning import pace
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("axis", [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.6, 0.0, 0.8],
+                                  [0.95, 0.31224989991991997, 0.0]])
+def test_cortex_points_circle(axis: list[float]) -> None:
+    centre = np.array([3.0, -2.0, 40.0])
+    unit = np.array(axis) / np.linalg.norm(axis)
+    pts = pace.cortex_points(centre, unit, 15.0)
+    assert pts.shape == (720, 3)
+    np.testing.assert_allclose(np.linalg.norm(pts - centre, axis=1), 15.0, atol=1e-9)
+    np.testing.assert_allclose((pts - centre) @ unit, 0.0, atol=1e-9)
+    # evenly spaced: neighbours 0.5 degree apart
+    step = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    np.testing.assert_allclose(step, 2 * 15.0 * np.sin(np.radians(0.25)), rtol=1e-9)
+
+
+def _turn_about(point, axis, deg):
+    rot = tf.rotation_from_rotvec(np.radians(deg) * np.asarray(axis, dtype=float))
+    return tf.from_rotation_translation(rot, point - rot @ point)
+
+
+def _plan_input(structures=(), rate=1.0):
+    centre = np.array([0.0, 0.0, 0.0])
+    # stage 0: 12 mm along the bone axis z; stage 1: 20 degrees about the bone axis through
+    # the corresponding point; stage 2: nothing moves
+    way0 = np.eye(4)
+    way1 = tf.from_rotation_translation(np.eye(3), np.array([0.0, 0.0, 12.0]))
+    way2 = _turn_about(np.array([0.0, 0.0, 12.0]), [0.0, 0.0, 1.0], 20.0) @ way1
+    names = tuple(n for n, _ in structures)
+    points = np.array([p for _, p in structures], dtype=float).reshape(-1, 3)
+    return SimpleNamespace(
+        case=SimpleNamespace(correction=SimpleNamespace(bone_radius_mm=15.0,
+                                                        rate_mm_per_day=rate)),
+        waypoints_in_anatomy=np.stack([way0, way1, way2, way2]),
+        corresponding_point=centre, moving_axis=np.array([0.0, 0.0, 1.0]),
+        structure_names=names, structure_points=points)
+
+
+def test_stage_paths_of_a_slide_and_a_turn() -> None:
+    names, path, cortex = pace.stage_paths(_plan_input())
+    assert names == (pace.CORRESPONDING_POINT, pace.CORTEX)
+    arc = 15.0 * np.radians(20.0)
+    np.testing.assert_allclose(path, [[12.0, 12.0], [0.0, arc], [0.0, 0.0]], atol=1e-9)
+    np.testing.assert_allclose(cortex, [12.0, arc, 0.0], atol=1e-9)
+    # named structures pace instead: a point 40 mm from the axis moves 40 * 20 degrees
+    names, path, cortex = pace.stage_paths(_plan_input(
+        (("nerve", [40.0, 0.0, -5.0]), ("artery", [0.0, 0.0, 30.0]))))
+    assert names == ("nerve", "artery")
+    np.testing.assert_allclose(path, [[12.0, 12.0], [40.0 * np.radians(20.0), 0.0],
+                                      [0.0, 0.0]], atol=1e-9)
+    np.testing.assert_allclose(cortex, [12.0, arc, 0.0], atol=1e-9)
+
+
+def test_rate_days() -> None:
+    path = np.array([[10.0, 3.0], [0.0, 1e-12], [2.5, 1.0], [10.0 + 1e-12, 0.0],
+                     [0.01, 0.0]])
+    assert pace.rate_days(path, 1.0).tolist() == [10, 0, 3, 10, 1]
+    assert pace.rate_days(path, 0.75).tolist() == [14, 0, 4, 14, 1]
+    assert pace.rate_days(np.zeros((0, 2)), 1.0).tolist() == []
+    assert pace.rate_days(np.zeros((2, 0)), 1.0).tolist() == [0, 0]
+
+
+def _catalogue(lo, hi, offsets, limit=1.0):
+    return SimpleNamespace(range_table=lambda: (np.array(lo), np.array(hi), None,
+                                                np.array(offsets)),
+                           limits=SimpleNamespace(max_change_per_adjustment_mm=limit))
+
+
+def test_step_bounds() -> None:
+    cat = _catalogue([0.0, 20.0, 40.0], [30.0, 50.0, 70.0], [100.0, 100.0, 100.0], limit=1.0)
+    pi = SimpleNamespace(catalogue=cat)
+    lengths = np.full((5, 6), 110.0)
+    lengths[:, 1] = np.linspace(110.0, 140.0, 5)   # 10..40: crosses from size 0 to 1
+    lengths[:, 2] = np.linspace(125.0, 145.0, 5)   # 25..45: inside size 1 all along
+    lengths[:, 3] = np.linspace(120.0, 130.0, 5)   # 20..30: exactly the overlap, one size
+    # windows 30 - 20 = 10 and 50 - 40 = 10: wider than the limit, the limit stands
+    np.testing.assert_allclose(pace.step_bounds(pi, lengths), np.ones(6))
+    narrow = SimpleNamespace(catalogue=_catalogue([0.0, 29.5, 49.0], [30.0, 50.0, 70.0],
+                                                  [100.0, 100.0, 100.0], limit=2.0))
+    np.testing.assert_allclose(pace.step_bounds(narrow, lengths),
+                               [2.0, 0.5, 0.5, 2.0, 2.0, 2.0])
+    # no overlap at all (a gap between sizes): the limit only
+    gap = SimpleNamespace(catalogue=_catalogue([0.0, 40.0], [30.0, 70.0], [100.0, 100.0],
+                                               limit=2.0))
+    np.testing.assert_allclose(pace.step_bounds(gap, lengths), np.full(6, 2.0))
+    one = SimpleNamespace(catalogue=_catalogue([0.0], [90.0], [100.0], limit=3.0))
+    np.testing.assert_allclose(pace.step_bounds(one, lengths), np.full(6, 3.0))
+
+
+@pytest.fixture(scope="module")
+def femur():
+    case = read_case(ROOT / "sample_cases" / "femur_valgus_internal_rotation.toml")
+    return build_plan_input(case, load_catalogue(case.frame.hardware))
+
+
+def _max_change(pi, stage, steps):
+    """Largest change of any strut between equal fractions of the stage's screw path,
+    computed here from the motion's rotation vector and translation (no tf.power)."""
+    way = pi.waypoints_in_anatomy
+    motion = way[stage + 1] @ tf.invert(way[stage])
+    geo = pi.geometry
+    out = []
+    for i in range(steps + 1):
+        frac = i / steps
+        rho, phi = tf.log(motion)
+        part = tf.exp(frac * rho, frac * phi)
+        ring = pi.ring_pose_from_fragment(part @ way[stage])
+        out.append(kin.strut_lengths(geo.reference_joints, geo.moving_joints, ring,
+                                     check=False))
+    return np.max(np.abs(np.diff(np.array(out), axis=0)), axis=0)
+
+
+def test_change_days_is_the_fewest_that_keeps_the_bound(femur) -> None:
+    pi = femur
+    per_day = pi.case.correction.adjustments_per_day
+    fine = pace.stage_lengths(pi, 0, 64)
+    assert fine.shape == (65, 6)
+    np.testing.assert_allclose(fine[0], pi.start_lengths, atol=1e-9)
+    bound = pace.step_bounds(pi, fine)
+    days, strut = pace.change_days(pi, 0, 1)
+    assert np.all(_max_change(pi, 0, days * per_day) <= bound + 1e-9)
+    over = _max_change(pi, 0, (days - 1) * per_day) > bound + 1e-9
+    assert over.any()
+    assert strut == int(np.argmax(_max_change(pi, 0, days * per_day) / bound)) + 1
+    # asked for more days than it needs: those days, and no strut set them
+    assert pace.change_days(pi, 0, days + 5) == (days + 5, 0)
+
+
+def test_schedule_and_pace_report(femur) -> None:
+    pi = femur
+    days, set_by, struts = pace.schedule(pi)
+    names, path, cortex = pace.stage_paths(pi)
+    rate = pi.case.correction.rate_mm_per_day
+    assert np.all(days >= np.ceil(path.max(axis=1) / rate - 1e-9))
+    for k in range(len(days)):
+        expect_rate = int(np.ceil(path[k].max() / rate - 1e-9))
+        assert (set_by[k] == "rate") == (days[k] == expect_rate and struts[k] == 0)
+        assert set_by[k] in ("rate", "change_per_adjustment", "swap_window")
+    report = pace.pace_report(pi)
+    np.testing.assert_array_equal(report.stage_days, days)
+    assert report.days_set_by == set_by and report.days_set_by_strut == struts
+    per_day = np.max(path / days[:, None], axis=0)
+    assert report.max_mm_per_day == pytest.approx(per_day.max())
+    assert report.pace_setter == names[int(np.argmax(per_day))]
+    assert report.cortex_max_mm_per_day == pytest.approx(np.max(cortex / days))
+    assert report.max_mm_per_day <= rate + 1e-9

@@ -1,0 +1,121 @@
+"""The planning pipeline's small rules (hexapod/planning/__init__.py) with hand-made inputs:
+which row and point a rounding refusal names, the rate refusal, swaps per row, two swaps of a
+strut on one day, near-end warnings and the notes about the whole plan."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from hexapod.findings import Note, Violation
+from hexapod.planning import (
+    near_end,
+    plan_notes,
+    rate_violations,
+    rounding_violations,
+    row_swaps,
+    two_swaps_a_day,
+)
+from hexapod.planning.result import PaceReport, Swap
+
+LO = np.array([0.0, 20.0])
+HI = np.array([30.0, 60.0])
+STEP = np.array([1.0, 0.5])
+
+
+def _plan_input(mode="new", method="gradual", rate=1.0, structures=("nerve",), notes=()):
+    limits = SimpleNamespace(max_rounding_error_mm=0.5, max_rounding_error_deg=0.2,
+                             near_end_margin_mm=2.0)
+    catalogue = SimpleNamespace(
+        limits=limits, strut_sizes=[SimpleNamespace(name="short"), SimpleNamespace(name="long")],
+        range_table=lambda: (LO, HI, STEP, np.array([100.0, 110.0])))
+    return SimpleNamespace(
+        catalogue=catalogue,
+        case=SimpleNamespace(mode=mode, correction=SimpleNamespace(
+            method=method, rate_mm_per_day=rate, bone_radius_mm=12.0)),
+        corresponding_point=np.zeros(3), structure_names=structures,
+        structure_points=np.zeros((len(structures), 3)), notes=notes)
+
+
+def test_rounding_violation_names_first_row_and_point() -> None:
+    day = np.array([0, 1, 2, 3, 4])
+    per_point = np.array([[0.9, 0.1], [0.1, 0.2], [0.2, 0.6], [0.1, 0.1], [0.7, 0.3]])
+    mm = per_point.max(axis=1)
+    deg = np.array([0.0, 0.0, 0.1, 0.25, 0.0])
+    [v] = rounding_violations(_plan_input(), per_point, mm, deg, day)
+    assert (v.kind, v.day, v.strut, v.value, v.limit) == ("rounding", 0, None, 0.9, 0.5)
+    assert dict(v.detail) == {"unit": "mm", "point": "corresponding point", "mm": 0.9,
+                              "limit_mm": 0.5, "deg": 0.0, "limit_deg": 0.2, "rows": 4}
+    # residual: row 0 is the frame as it is, not a rounding
+    [v] = rounding_violations(_plan_input(mode="residual"), per_point, mm, deg, day)
+    assert (v.day, v.value, v.detail["point"], v.detail["rows"]) == (2, 0.6, "nerve", 3)
+    # the angle alone: value and limit are the degrees
+    [v] = rounding_violations(_plan_input(mode="residual"), per_point * 0.1, mm * 0.1, deg, day)
+    assert (v.day, v.detail["deg"], v.detail["rows"]) == (3, 0.25, 1)
+    assert (v.detail["unit"], v.value, v.limit) == ("deg", 0.25, 0.2)
+    # exactly at the bounds: fine
+    assert rounding_violations(_plan_input(), np.full((5, 2), 0.5), np.full(5, 0.5),
+                               np.full(5, 0.2), day) == []
+
+
+def _report(max_rate, cortex=0.5):
+    return PaceReport(names=("nerve",), path_mm=np.zeros((1, 1)),
+                      stage_days=np.array([3]), pace_setter="nerve", max_mm_per_day=max_rate,
+                      cortex_max_mm_per_day=cortex)
+
+
+def test_rate_violation() -> None:
+    assert rate_violations(_plan_input(rate=1.0), _report(1.0)) == []
+    assert rate_violations(_plan_input(rate=1.0), _report(1.0 + 1e-12)) == []
+    assert rate_violations(_plan_input(rate=1.0), _report(1.25)) == [
+        Violation("rate", None, None, 1.25, 1.0, {"point": "nerve"})]
+    assert rate_violations(_plan_input(rate=1.0, method="acute"), _report(9.0)) == []
+
+
+def test_row_swaps_and_two_a_day() -> None:
+    size = np.array([[0, 0, 1, 0, 0, 0], [1, 0, 1, 0, 0, 0], [1, 0, 0, 0, 0, 1],
+                     [0, 0, 0, 0, 0, 1]])
+    readings = np.arange(24.0).reshape(4, 6)
+    swaps = row_swaps(_plan_input(), size, readings)
+    assert swaps == ((), (Swap(1, "short", "long", 6.0),),
+                     (Swap(3, "long", "short", 14.0), Swap(6, "short", "long", 17.0)),
+                     (Swap(1, "long", "short", 18.0),))
+    assert two_swaps_a_day(swaps, np.array([0, 1, 2, 3])) == []
+    assert two_swaps_a_day(swaps, np.array([0, 1, 2, 2])) == []
+    assert two_swaps_a_day(swaps, np.array([0, 1, 1, 1])) == [
+        Violation("two_swaps_a_day", 1, 1, 2.0, 1.0)]
+
+
+def test_near_end_warnings() -> None:
+    size = np.array([[0, 0, 1, 1, 0, 1]])
+    readings = np.array([[2.0, 2.5, 22.0, 58.0, 28.0, 40.0]])
+    near, warnings = near_end(_plan_input(), readings, size)
+    assert near.tolist() == [[True, False, True, True, True, False]]
+    [row] = warnings
+    assert [(w.kind, w.strut, w.value, w.limit) for w in row] == [
+        ("near_end", 1, 2.0, 2.0), ("near_end", 3, 22.0, 2.0), ("near_end", 4, 58.0, 2.0),
+        ("near_end", 5, 28.0, 2.0)]
+    assert dict(row[1].detail) == {"size": "long", "min_mm": 20.0, "max_mm": 60.0}
+    assert dict(row[3].detail) == {"size": "short", "min_mm": 0.0, "max_mm": 30.0}
+
+
+def test_plan_notes() -> None:
+    lengths = np.array([[150.0] * 6, [150.375] * 6, [150.75] * 6])
+    first = Note("residual_start", {"x": 1})
+    notes = plan_notes(_plan_input(notes=(first,)), _report(1.0, cortex=1.5), lengths,
+                       ((), (), ()))
+    assert notes == (first, Note("cortex_faster", {"bone_radius_mm": 12.0, "mm_per_day": 1.5}),
+                     Note("scale_step", {"max_change_mm": 0.375,
+                                         "step_mm": 0.5}))
+    # a whole step per adjustment, the cortex within the rate, no structures named
+    big = np.array([[150.0] * 6, [150.5] * 6])
+    assert plan_notes(_plan_input(structures=()), _report(1.0, cortex=1.5), big, ((), ())) == ()
+    assert plan_notes(_plan_input(), _report(1.0, cortex=1.0), big, ((), ())) == ()
+    swaps = ((), (Swap(2, "short", "long", 21.0), Swap(5, "long", "short", 29.0)))
+    notes = plan_notes(_plan_input(method="acute"), _report(9.0, cortex=9.0), lengths[:2],
+                       swaps)
+    assert notes == (Note("acute"), Note("acute_swaps", {"swaps": (
+        (2, "short", "long", 21.0), (5, "long", "short", 29.0))}))
+    assert plan_notes(_plan_input(method="acute"), _report(9.0), lengths[:2], ((), ())) == (
+        Note("acute"),)

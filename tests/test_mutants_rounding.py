@@ -1,0 +1,182 @@
+"""Rounding of readings (hexapod/planning/rounding.py): candidates written out bit by bit,
+the first-order score against exact forward kinematics, the direction and change-limit rule,
+and the deviation of key points for known motions."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from hexapod import kinematics as kin
+from hexapod import transforms as tf
+from hexapod.frame import Frame
+from hexapod.planning import rounding
+
+from .conftest import random_poses, spec_frame
+
+LO = np.array([20.0, 40.0])
+HI = np.array([95.0, 120.0])
+INC = np.array([1.0, 0.5])
+OFF = np.array([100.0, 90.0])
+
+
+def _plan_input(method="gradual", limit=1.0, hi=HI):
+    geo = spec_frame()
+    mount = tf.from_rotation_translation(tf.rotation_from_rotvec(np.array([0.2, 0.1, -0.4])),
+                                         np.array([3.0, -4.0, 20.0]))
+    start = random_poses(np.random.default_rng(5), (), side=geo.moving_side)
+    return SimpleNamespace(
+        geometry=geo,
+        frame=Frame(geo.reference_joints, geo.moving_joints, geo.reference),
+        catalogue=SimpleNamespace(
+            range_table=lambda: (LO, hi, INC, OFF),
+            limits=SimpleNamespace(max_change_per_adjustment_mm=limit)),
+        case=SimpleNamespace(correction=SimpleNamespace(method=method)),
+        reference_ring_in_anatomy=mount, start_pose=start,
+        corresponding_point=np.array([1.0, 2.0, -30.0]), structure_names=("nerve", "artery"),
+        structure_points=np.array([[20.0, 0.0, -60.0], [-15.0, 10.0, -80.0]]))
+
+
+SIZE = np.array([0, 1, 0, 1, 1, 0])
+
+
+def _setup(n=3, seed=11):
+    pi = _plan_input()
+    poses = random_poses(np.random.default_rng(seed), (n,), side=pi.geometry.moving_side)
+    lengths = kin.strut_lengths(pi.geometry.reference_joints, pi.geometry.moving_joints, poses)
+    size_index = np.broadcast_to(SIZE, (n, 6))
+    key = np.random.default_rng(seed + 1).normal(size=(n, 2, 3)) * 40.0
+    return pi, poses, lengths, size_index, key
+
+
+def test_candidates_are_every_floor_ceil_choice() -> None:
+    pi, poses, lengths, size_index, key = _setup()
+    cand, score = rounding.rounding_scores(pi, poses, lengths, size_index, key)
+    assert cand.shape == (3, 64, 6) and score.shape == (3, 64)
+    for n in range(3):
+        for c in range(64):
+            for i in range(6):
+                inc, off = INC[SIZE[i]], OFF[SIZE[i]]
+                floor = np.floor((lengths[n, i] - off) / inc) * inc
+                assert cand[n, c, i] == pytest.approx(floor + ((c >> i) & 1) * inc, abs=1e-9)
+
+
+def test_score_is_the_first_order_displacement() -> None:
+    pi, poses, lengths, size_index, key = _setup()
+    geo = pi.geometry
+    cand, score = rounding.rounding_scores(pi, poses, lengths, size_index, key)
+    off = OFF[SIZE]
+    for n in range(3):
+        for c in (0, 5, 22, 63):
+            achieved = kin.solve_pose(geo.reference_joints, geo.moving_joints,
+                                      cand[n, c] + off, guess=poses[n], max_condition=None)
+            follow = achieved @ tf.invert(poses[n])  # the motion of everything on the ring
+            points = np.vstack([key[n], tf.apply(poses[n], geo.moving_joints)])
+            exact = np.max(np.linalg.norm(tf.apply(follow, points) - points, axis=-1))
+            # first order: the error is second order in the (sub-millimetre) change
+            assert score[n, c] == pytest.approx(exact, rel=0.05, abs=0.01), (n, c)
+
+
+def test_candidate_outside_the_size_scores_inf() -> None:
+    pi, poses, lengths, size_index, key = _setup()
+    hi = HI.copy()
+    # strut 1 (size 0): the ceiling of its reading on row 0 lies just past the end
+    hi[0] = np.floor(lengths[0, 0] - OFF[0]) + 0.5
+    pi = _plan_input(hi=hi)
+    cand, score = rounding.rounding_scores(pi, poses, lengths, size_index, key)
+    over = (cand > hi[SIZE] + 1e-9).any(axis=-1)
+    assert over[0].any()
+    assert np.all(np.isinf(score[over])) and np.all(np.isfinite(score[~over]))
+
+
+def test_allowed_direction_and_limit() -> None:
+    move = np.array([0.6, -0.4, 0.0, 1e-12, 0.9, -0.9])
+    steps = np.array([
+        [1.0, 0.0, 0.0, 0.0, 1.0, -1.0],    # follows every direction, within 1 mm
+        [-0.5, 0.0, 0.0, 0.0, 1.0, -1.0],   # strut 1 moves against its exact change
+        [1.0, 0.5, 0.0, 0.0, 1.0, -1.0],    # strut 2 moves against
+        [1.0, 0.0, 0.5, 0.0, 1.0, -1.0],    # strut 3 moves though its length stays
+        [1.0, 0.0, 0.0, 0.5, 1.0, -1.0],    # strut 4: an exact change of 1e-12 is none
+        [1.5, 0.0, 0.0, 0.0, 1.0, -1.0],    # strut 1 beyond the limit
+        [1.0, 0.0, 0.0, 0.0, 1.0, -1.5],    # strut 6 beyond the limit
+        [1.0 + 1e-12, 0.0, 1e-12, -1e-12, 1.0, -1.0],  # within the tolerances
+    ])
+    assert rounding._allowed(steps, move, 1.0).tolist() == [True, False, False, False, False,
+                                                            False, False, True]
+    assert rounding._allowed(steps, move, np.inf).tolist() == [True, False, False, False,
+                                                               False, True, True, True]
+
+
+def test_round_readings_picks_the_best_allowed_candidate() -> None:
+    pi, poses, lengths, size_index, key = _setup(n=6, seed=3)
+    out = rounding.round_readings(pi, poses, lengths, size_index, key, None)
+    cand, score = rounding.rounding_scores(pi, poses, lengths, size_index, key)
+    off = OFF[SIZE]
+    exact = lengths - off
+    assert np.all(np.isin(np.round((out - exact) / INC[SIZE]).astype(int) + 0, [-1, 0, 1]))
+    assert np.all(np.abs(out - exact) < INC[SIZE] + 1e-9)
+    # row 0: the best score of all 64
+    assert np.allclose(out[0], cand[0, np.argmin(score[0])])
+    for j in range(1, 6):
+        ok = [bool(rounding._allowed(c + off - out[j - 1] - off, lengths[j] - lengths[j - 1],
+                                     1.0)) for c in cand[j]]
+        allowed = [k for k in range(64) if ok[k] and np.isfinite(score[j, k])]
+        pick = min(allowed, key=lambda k: score[j, k]) if allowed else int(np.argmin(score[j]))
+        np.testing.assert_allclose(out[j], cand[j, pick], atol=1e-12)
+    first = out[0] + INC[SIZE]
+    kept = rounding.round_readings(pi, poses, lengths, size_index, key, first)
+    np.testing.assert_array_equal(kept[0], first)
+
+
+def test_acute_has_no_change_limit() -> None:
+    pi, poses, lengths, size_index, key = _setup(n=2, seed=4)
+    poses[1] = tf.from_rotation_translation(np.eye(3), np.array([0.9, -0.6, 0.8])) @ poses[0]
+    geo = pi.geometry
+    lengths = kin.strut_lengths(geo.reference_joints, geo.moving_joints, poses)
+    off = OFF[SIZE]
+    cand, score = rounding.rounding_scores(pi, poses, lengths, size_index, key)
+    acute = rounding.round_readings(_plan_input(method="acute", limit=0.0), poses, lengths,
+                                    size_index, key, None)
+    ok = rounding._allowed(cand[1] - acute[0], lengths[1] - lengths[0], np.inf)
+    assert ok.any()
+    best = np.flatnonzero(ok)[np.argmin(score[1][ok])]
+    np.testing.assert_array_equal(acute[1], cand[1, best])
+    # gradual with a limit of 0 mm: no candidate keeps every strut still here, so the rule
+    # gives way and the best score of all stands
+    stuck = rounding.round_readings(_plan_input(method="gradual", limit=0.0), poses, lengths,
+                                    size_index, key, None)
+    assert not rounding._allowed(cand[1] + off - stuck[0] - off, lengths[1] - lengths[0],
+                                 0.0).any()
+    np.testing.assert_array_equal(stuck[1], cand[1, np.argmin(score[1])])
+
+
+def test_key_points_and_deviation_known_motions() -> None:
+    pi = _plan_input()
+    names, key = rounding.key_points(pi)
+    assert names == ("corresponding point", "nerve", "artery")
+    np.testing.assert_array_equal(key, np.vstack([pi.corresponding_point,
+                                                  pi.structure_points]))
+    start = pi.start_pose
+    shift = tf.from_rotation_translation(np.eye(3), np.array([0.0, 3.0, 4.0]))
+    planned = np.stack([start, start])
+    achieved = np.stack([start, shift @ start])  # 5 mm off in the ring frame on row 1
+    per_point, worst, deg = rounding.deviation(pi, planned, achieved)
+    np.testing.assert_allclose(per_point, [[0, 0, 0], [5, 5, 5]], atol=1e-9)
+    np.testing.assert_allclose(worst, [0, 5], atol=1e-9)
+    np.testing.assert_allclose(deg, [0, 0], atol=1e-6)
+    turn = start @ tf.from_rotation_translation(
+        tf.rotation_from_rotvec(np.array([0.0, np.radians(7.0), 0.0])), np.zeros(3))
+    _, _, deg = rounding.deviation(pi, planned[:1], turn[None])
+    np.testing.assert_allclose(deg, [7.0], atol=1e-9)
+    # key points in the ring frame: at the start, the anatomical points mapped through M^-1;
+    # after a motion of the ring, moved with it
+    ring = rounding.key_points_in_ring(pi, np.stack([start, shift @ start]))
+    at_start = tf.apply(tf.invert(pi.reference_ring_in_anatomy), key)
+    np.testing.assert_allclose(ring[0], at_start, atol=1e-9)
+    np.testing.assert_allclose(ring[1], at_start + [0.0, 3.0, 4.0], atol=1e-9)
+    motion = rounding.relative_motion(pi, np.stack([shift @ start]))
+    np.testing.assert_allclose(
+        motion[0], pi.reference_ring_in_anatomy @ shift @ tf.invert(pi.reference_ring_in_anatomy),
+        atol=1e-9)
