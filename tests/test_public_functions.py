@@ -167,3 +167,17 @@ def test_zero_deformity_says_nothing_to_correct_in_every_output(tmp_path: Path) 
     table = plan_to_table(rx)
     assert "nothing to correct" in table and "None" not in table
     assert "None" not in plan_to_json(rx).replace("null", "")
+
+
+def test_xray_plot_names_the_side_and_keeps_the_labels_apart() -> None:
+    pytest.importorskip("matplotlib")
+    from hexapod.io import plots
+
+    rx = hexapod.plan(hexapod.load_case(ROOT / "sample_cases" /
+                                        "femur_valgus_internal_rotation.toml"))
+    fig = plots.xray(rx)
+    assert fig._suptitle is not None and "left side" in fig._suptitle.get_text()
+    fig.canvas.draw()
+    for ax in fig.axes:  # the moving fragment's "before" and "after" labels do not overlap
+        boxes = [t.get_window_extent() for t in ax.texts if t.get_text().startswith("distal")]
+        assert len(boxes) == 2 and not boxes[0].overlaps(boxes[1])

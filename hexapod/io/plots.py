@@ -193,9 +193,12 @@ def xray(plan: Plan) -> Figure:
                                      linestyle="-" if row else "--"))
                 mid = (top + bottom) / 2
                 if frag_name != plan.plan_input.reference or row == 0:
-                    offset = radius + 3 if axis else -(radius + 3)
-                    ax.text(mid[axis] + offset, mid[2], f"{frag_name}\n{name}", fontsize=7,
-                            color=edge)
+                    # "before" beside the fragment, "after" on the other side, so that the
+                    # two labels of the moving fragment never overlap
+                    sign = (1 if axis else -1) * (1 if row == 0 else -1)
+                    on_right = (sign > 0) == bool(axis)  # the AP view's x axis is reversed
+                    ax.text(mid[axis] + sign * (radius + 3), mid[2], f"{frag_name}\n{name}",
+                            fontsize=7, color=edge, ha="left" if on_right else "right")
         ax.plot([0], [0], marker="+", color="red", markersize=14, mew=2)
         ax.text(3 if axis else -3, 3, "origin", color="red", fontsize=8)
         ax.set_xlim((80, -80) if axis == 0 else (-80, 80))
