@@ -226,11 +226,12 @@ def moved_structures(remaining: Remaining, structures: tuple[StructureAtRisk, ..
 
 
 def ring_pose_from_readings(plan_input: Any, readings_mm: ArrayLike,
-                            sizes: tuple[str, ...] | None = None) -> Array:
+                            sizes: tuple[str | None, ...] | None = None,
+                            guess: ArrayLike | None = None) -> Array:
     """``moving_ring_in_reference_ring`` (4x4, mm) of six scale readings on the case's frame.
 
-    Forward kinematics (Newton's method, capped steps) from the case's start pose, so that
-    the assembly branch is the case's.
+    Forward kinematics (Newton's method, capped steps) from ``guess`` (default: the case's
+    start pose), so that the assembly branch is the case's.
 
     Parameters
     ----------
@@ -259,8 +260,9 @@ def ring_pose_from_readings(plan_input: Any, readings_mm: ArrayLike,
         raise InputError(f"give six strut sizes (struts 1..6), got {len(fitted)}")
     lengths = np.array([reading_to_length(pi.catalogue, float(r), s)
                         for r, s in zip(readings, fitted, strict=True)])
+    start = pi.start_pose if guess is None else np.asarray(guess, dtype=float)
     try:
-        return pi.frame.solve_pose(lengths, guess=pi.start_pose)
+        return pi.frame.solve_pose(lengths, guess=start)
     except GeometryError as exc:
         raise GeometryError(f"the six strut readings do not describe a frame: {exc}") from exc
 

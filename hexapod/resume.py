@@ -28,10 +28,15 @@ from numpy.typing import ArrayLike, NDArray
 
 from hexapod import transforms as tf
 from hexapod.case import Case, Deformity, StructureAtRisk
-from hexapod.clinical import PlanInput, reading_to_length
-from hexapod.errors import GeometryError, InputError
+from hexapod.clinical import PlanInput
+from hexapod.errors import InputError
 from hexapod.hardware import Catalogue
-from hexapod.readback import fragment_in_anatomy, nearest_row, signed_from_distal_in_proximal
+from hexapod.readback import (
+    fragment_in_anatomy,
+    nearest_row,
+    ring_pose_from_readings,
+    signed_from_distal_in_proximal,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from hexapod.planning import Plan
@@ -251,36 +256,6 @@ def sizes_at_visit(catalogue: Catalogue, readings_mm: ArrayLike,
     return tuple(fitted)
 
 
-def ring_pose_of_readings(plan_input: PlanInput, readings_mm: ArrayLike,
-                          sizes: tuple[str, ...] | None, guess: ArrayLike | None = None
-                          ) -> tuple[Array, Array]:
-    """``moving_ring_in_reference_ring`` (4x4, mm) of six readings by forward kinematics from
-    ``guess`` (default: the case's start pose), and the joint-centre distances (6,) they set.
-
-    Raises
-    ------
-    InputError
-        Not six finite readings or six sizes; a reading outside every size.
-    GeometryError
-        No frame has these readings.
-    """
-    pi = plan_input
-    readings = np.asarray(readings_mm, dtype=float)
-    if readings.shape != (6,) or not np.all(np.isfinite(readings)):
-        raise InputError(f"give six finite readings (struts 1..6, mm), got {readings.tolist()}")
-    fitted = sizes if sizes is not None else (None,) * 6
-    if len(fitted) != 6:
-        raise InputError(f"give six strut sizes (struts 1..6), got {len(fitted)}")
-    lengths = np.array([reading_to_length(pi.catalogue, float(r), s)
-                        for r, s in zip(readings, fitted, strict=True)])
-    start = pi.start_pose if guess is None else np.asarray(guess, dtype=float)
-    try:
-        pose = pi.frame.solve_pose(lengths, guess=start)
-    except GeometryError as exc:
-        raise GeometryError(f"the six strut readings do not describe a frame: {exc}") from exc
-    return np.asarray(pose, dtype=float), lengths
-
-
 def resume_plan_input(plan_input: PlanInput, readings_mm: ArrayLike,
                       sizes: tuple[str, ...] | None, date: dt.date, *,
                       guess: ArrayLike | None = None, first_stage: int = 0) -> PlanInput:
@@ -329,7 +304,7 @@ def resume_plan_input(plan_input: PlanInput, readings_mm: ArrayLike,
                          f"({correction.start_date.isoformat()})", "date")
     waiting = max((correction.first_day - date).days, 0)
     fitted = sizes_at_visit(pi.catalogue, readings_mm, sizes, case.frame.strut_sizes)
-    ring_now, _ = ring_pose_of_readings(pi, readings_mm, fitted, guess)
+    ring_now = ring_pose_from_readings(pi, readings_mm, fitted, guess)
     mount = pi.reference_ring_in_anatomy
     fragment_now = fragment_in_anatomy(ring_now, pi.start_pose, mount, way[0])
     motion = fragment_now @ tf.invert(way[0])
