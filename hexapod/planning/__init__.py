@@ -18,12 +18,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from hexapod import policy
 from hexapod.case import Case
 from hexapod.clinical import PlanInput, build_plan_input
 from hexapod.errors import GeometryError, InputError, PlanRefused
 from hexapod.findings import Note, RowWarning, Violation
-from hexapod.planning import clock, pace, path, remedies, rounding, safety, sizes
+from hexapod.planning import clock, path, remedies, rounding, safety, sizes
 from hexapod.planning.advice import neutral_strut_advice, suggest_neutral_strut
 from hexapod.planning.pace import pace_report
 from hexapod.planning.result import PaceReport, Plan, Summary, Swap
@@ -95,9 +94,7 @@ def plan(case: Case | PlanInput, *, suggest: bool = True) -> Plan:
 def _plan(plan_input: PlanInput) -> Plan:
     """The pipeline of :func:`plan`, without suggestions."""
     settings = plan_input.case.correction
-    check_length(plan_input)
     report = pace_report(plan_input)
-    check_length(plan_input, report.stage_days)
     poses, day, adjustment, stage = path.rows(plan_input, report.stage_days)
     lengths = joint_lengths(plan_input, poses)
     size_index = fit_sizes(plan_input, lengths, day)
@@ -124,21 +121,6 @@ def _plan(plan_input: PlanInput) -> Plan:
                 deviation_deg=deviation_deg, near_end=near, swaps=swaps, warnings=warnings,
                 pace=report, condition=cond,
                 notes=plan_notes(plan_input, report, lengths, swaps))
-
-
-def check_length(plan_input: PlanInput, stage_days: IntArray | None = None) -> None:
-    """Refuse (``plan_length``) a gradual correction that would last longer than
-    :data:`hexapod.policy.MAX_PLAN_DAYS`: before the days are paced (the rate alone gives a
-    lower bound, so an absurd case is refused before its rows are built), and after."""
-    if plan_input.case.correction.method != "gradual":
-        return
-    if stage_days is None:
-        _, paths, _ = pace.stage_paths(plan_input)
-        stage_days = pace.rate_days(paths, plan_input.case.correction.rate_mm_per_day)
-    total = int(np.sum(stage_days))
-    if total > policy.MAX_PLAN_DAYS:
-        raise PlanRefused([Violation("plan_length", None, None, float(total),
-                                     float(policy.MAX_PLAN_DAYS))])
 
 
 def joint_lengths(plan_input: PlanInput, poses: Array) -> Array:

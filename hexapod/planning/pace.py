@@ -17,8 +17,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from hexapod import policy
 from hexapod import transforms as tf
 from hexapod.clinical import PlanInput
+from hexapod.errors import PlanRefused
+from hexapod.findings import Violation
 from hexapod.planning.result import PaceReport
 
 Array = NDArray[np.float64]
@@ -134,10 +137,14 @@ def change_days(plan_input: PlanInput, stage: int, at_least: int) -> tuple[int, 
     return days, setter
 
 
-def schedule(plan_input: PlanInput) -> tuple[NDArray[np.int64], tuple[str, ...],
-                                              tuple[int, ...]]:
+def schedule(plan_input: PlanInput, path: Array | None = None
+             ) -> tuple[NDArray[np.int64], tuple[str, ...], tuple[int, ...]]:
     """Days of each stage: the fewest that keep every pacing point within the rate, every
     strut within the change per adjustment and give every swap a row in its window.
+
+    ``path`` is :func:`stage_paths`' path lengths, when the caller has them. A correction
+    longer than :data:`hexapod.policy.MAX_PLAN_DAYS` is refused (``plan_length``) as soon as
+    the rate alone asks for more, before the per-adjustment search, and again after it.
 
     Returns
     -------
@@ -149,8 +156,10 @@ def schedule(plan_input: PlanInput) -> tuple[NDArray[np.int64], tuple[str, ...],
         Per stage, the strut (1..6) whose change set the days, or 0.
     """
     settings = plan_input.case.correction
-    _, path, _ = stage_paths(plan_input)
+    if path is None:
+        path = stage_paths(plan_input)[1]
     days = rate_days(path, settings.rate_mm_per_day)
+    _refuse_too_long(days)
     set_by, struts = [], []
     limit = float(plan_input.catalogue.limits.max_change_per_adjustment_mm)
     for k in range(len(days)):
@@ -167,7 +176,16 @@ def schedule(plan_input: PlanInput) -> tuple[NDArray[np.int64], tuple[str, ...],
             set_by.append("rate")
         days[k] = need
         struts.append(strut)
+    _refuse_too_long(days)
     return days, tuple(set_by), tuple(struts)
+
+
+def _refuse_too_long(stage_days: NDArray[np.int64]) -> None:
+    """A ``plan_length`` refusal when the stages add up to more than the policy allows."""
+    total = int(np.sum(stage_days))
+    if total > policy.MAX_PLAN_DAYS:
+        raise PlanRefused([Violation("plan_length", None, None, float(total),
+                                     float(policy.MAX_PLAN_DAYS))])
 
 
 def pace_report(plan_input: PlanInput) -> PaceReport:
@@ -181,7 +199,7 @@ def pace_report(plan_input: PlanInput) -> PaceReport:
         set_by: tuple[str, ...] = ("acute",) * len(path)
         set_by_strut: tuple[int, ...] = (0,) * len(path)
     else:
-        stage_days, set_by, set_by_strut = schedule(plan_input)
+        stage_days, set_by, set_by_strut = schedule(plan_input, path)
     if acute:
         per_day = np.max(path, axis=0) if len(path) else np.zeros(len(names))
         per_point = np.sum(path, axis=0)
