@@ -117,43 +117,19 @@ def _naming_option(load: Callable[[], Any]) -> Callable[[], Any]:
 
 def _resumed(plan_input: Any, readings: tuple[float, ...], fitted: tuple[str, ...] | None,
              visit: dt.date, preferred: tuple[str | None, ...] | None) -> Any:
-    """The resumed PlanInput. Without --sizes each strut keeps the size the previous
-    prescription (else CASE's plan) sets where it holds the reading; when the plan cannot be
-    made with those, the smallest size holding each reading (swapped at the visit)."""
-    from hexapod.errors import PlanRefused
-    from hexapod.planning import plan
-    from hexapod.resume import resume_from_plan, resume_plan_input, sizes_at_visit
+    """The resumed PlanInput (:func:`hexapod.visit.resume_at_visit`), saying how it was
+    chosen."""
+    from hexapod.visit import resume_at_visit
 
-    try:
-        original = plan(plan_input, suggest=False)
-    except PlanRefused:
+    chosen = resume_at_visit(plan_input, readings, visit, fitted, preferred)
+    if chosen.from_start:
         click.echo("note: the case cannot be planned as it was entered; resuming from its "
                    "start pose", err=True)
-        original = None
-
-    def build(sizes: tuple[str, ...] | None, wanted: tuple[str | None, ...] | None) -> Any:
-        if original is not None:
-            return resume_from_plan(original, readings, sizes, visit, wanted)
-        chosen = sizes_at_visit(plan_input.catalogue, readings, sizes,
-                                wanted or plan_input.case.frame.strut_sizes)
-        return resume_plan_input(plan_input, readings, chosen, visit)
-
-    resumed = build(fitted, preferred)
-    if fitted is not None:
-        return resumed
-    smallest = sizes_at_visit(plan_input.catalogue, readings, None)
-    kept = resumed.case.frame.strut_sizes
-    if tuple(kept) == smallest:
-        return resumed
-    try:
-        plan(resumed, suggest=False)
-    except PlanRefused:
-        swapped = ", ".join(f"strut {i + 1} {a} -> {b}" for i, (a, b)
-                            in enumerate(zip(kept, smallest, strict=True)) if a != b)
+    if chosen.swaps_at_visit:
+        swapped = ", ".join(f"strut {n} {a} -> {b}" for n, a, b in chosen.swaps_at_visit)
         click.echo(f"note: the struts as fitted cannot carry the resumed plan; swap at the "
                    f"visit: {swapped}", err=True)
-        return build(smallest, None)
-    return resumed
+    return chosen.plan_input
 
 
 def resume_visit(case_path: Path, readings: tuple[float, ...], visit: dt.date,

@@ -628,3 +628,24 @@ def test_resumed_sheet_has_the_follow_up(first_plan: tuple[Path, dict[str, Any]]
     assert f"{strut + 1} {diff:+g} mm" in summary
     behind = (VISIT - dt.date.fromisoformat(near["date"])).days
     assert f"{behind} day(s) behind the previous prescription" in summary
+
+
+def test_resume_at_visit_reports_the_swaps_it_chose(tmp_path: Path) -> None:
+    from hexapod.io.case_file import read_case
+    from hexapod.io.catalogue_file import load_catalogue
+    from hexapod.visit import resume_at_visit
+
+    case = tmp_path / "c.json"
+    case.write_text(json.dumps(C91))
+    pi = build_plan_input(read_case(case), load_catalogue("tsf-like"))
+    original = plan(pi)
+    visit = original.dates[61]
+    readings = (169.0, 169.0, 169.0, 169.0, 172.0, 169.0)
+    chosen = resume_at_visit(pi, readings, visit)
+    assert not chosen.from_start
+    assert chosen.plan_input.case.frame.strut_sizes == ("medium",) * 6
+    swapped = {n for n, a, b in chosen.swaps_at_visit}
+    assert 3 in swapped and all((a, b) == ("long", "medium") for _, a, b in chosen.swaps_at_visit)
+    named = resume_at_visit(pi, readings, visit, ("medium",) * 6)  # sizes named: no swap news
+    assert named.swaps_at_visit == () and named.plan_input.case.frame.strut_sizes == (
+        "medium",) * 6
