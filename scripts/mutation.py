@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = ("hexapod/transforms.py", "hexapod/geometry.py", "hexapod/kinematics.py",
         "hexapod/frame.py", "hexapod/hardware.py", "hexapod/case.py", "hexapod/anatomy.py",
         "hexapod/clinical.py", "hexapod/findings.py", "hexapod/readback.py",
-        "hexapod/resume.py", "hexapod/calibration.py", "hexapod/sensitivity.py",
+        "hexapod/resume.py", "hexapod/visit.py", "hexapod/calibration.py", "hexapod/sensitivity.py",
         "hexapod/planning/clock.py", "hexapod/planning/pace.py", "hexapod/planning/path.py",
         "hexapod/planning/sizes.py", "hexapod/planning/rounding.py",
         "hexapod/planning/safety.py", "hexapod/planning/advice.py",
