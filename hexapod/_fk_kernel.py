@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hexapod._fk_single import newton_single
+from hexapod._fk_solve import _solve_batch, _Workspace
 from hexapod.transforms import check_transform, from_translation
 
 Array = NDArray[np.float64]
@@ -71,96 +72,6 @@ class FKResult:
             arr.setflags(write=False)
             object.__setattr__(result, name, arr)
         return result
-
-
-_MAX_MULTIPLIER = 16.0  # elimination multipliers above this: solved again, with pivoting
-_LAPACK_BELOW = 8  # batches of at most this many systems go to LAPACK directly
-
-
-class _Workspace:
-    """Work arrays for chunks of up to ``size`` poses, reused by every Newton iteration
-    (fresh multi-megabyte temporaries cost page faults on every allocation)."""
-
-    def __init__(self, size: int, extra: int = 6) -> None:
-        self.size = size
-        self.aug = np.empty((6, 6 + extra, size))
-        self.original = np.empty((6, 6 + extra, size))
-        self.lever = np.empty((3, 6, size))
-        self.vec = np.empty((3, 6, size))
-        self.unit = np.empty((3, 6, size))
-        self.length = np.empty((6, size))
-        self.six = np.empty((6, size))
-        self.row = np.empty((6 + extra, size))
-        self.factor = np.empty((5, size))
-
-    def get(self, name: str, m: int, columns: int | None = None) -> Array:
-        """View of work array ``name`` for ``m`` poses (and ``columns`` of ``aug``)."""
-        arr: Array = getattr(self, name)
-        if columns is not None:
-            arr = arr[:, :columns]
-        return arr[..., :m]
-
-
-def _solve_batch(aug: Array, work: _Workspace | None = None) -> tuple[Array, Array]:
-    """Solve ``A x = y`` for a batch stored last: ``aug`` (6, 6 + k, n) holds ``[A | y]``.
-
-    Gaussian elimination vectorised over the batch in the given row order (callers order
-    the rows as partial pivoting would at a typical pose, see :func:`_pivot_order`). A
-    system that needs a multiplier larger than :data:`_MAX_MULTIPLIER` in that order (so
-    that rounding errors could grow; partial pivoting keeps them at most 1), or has no
-    finite answer, is solved again by itself with LAPACK's partial pivoting; so each
-    system's answer depends on that system alone. Destroys ``aug``. Returns ``x`` of shape
-    (6, k, n) (NaN for a singular system) and ``det A`` (n,) up to the sign of the callers'
-    fixed row order.
-    """
-    n, cols = aug.shape[-1], aug.shape[1]
-    if n <= _LAPACK_BELOW:  # a few systems: per-system LAPACK costs fewer numpy calls
-        x = _solve_lapack(aug)
-        return x, np.asarray(np.linalg.det(aug[:, :6].transpose(2, 0, 1)), dtype=float)
-    if work is None or work.size < n or work.row.shape[0] < cols:
-        work = _Workspace(n, cols - 6)
-    original = work.get("original", n, cols)
-    np.copyto(original, aug)
-    factor, row = work.get("factor", n), work.get("row", n)
-    largest = np.zeros(n)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for k in range(5):
-            f = factor[:5 - k]
-            np.divide(aug[k + 1:, k], aug[k, k], out=f)
-            np.maximum(largest, np.max(np.abs(f), axis=0), out=largest)
-            pivot_row, tmp = aug[k, k + 1:], row[:cols - k - 1]
-            for r in range(k + 1, 6):
-                np.multiply(pivot_row, f[r - k - 1], out=tmp)
-                aug[r, k + 1:] -= tmp
-        det = aug[0, 0] * aug[1, 1] * aug[2, 2] * aug[3, 3] * aug[4, 4] * aug[5, 5]
-        x = np.empty((6, cols - 6, n))
-        for k in range(5, -1, -1):
-            acc = x[k]
-            np.copyto(acc, aug[k, 6:])
-            for j in range(k + 1, 6):
-                acc -= aug[k, j] * x[j]
-            acc /= aug[k, k]
-    weak = ~(largest <= _MAX_MULTIPLIER) | ~np.isfinite(det)
-    if weak.any():
-        x[..., weak] = _solve_lapack(original[..., weak])
-        det[weak] = np.linalg.det(original[:, :6, weak].transpose(2, 0, 1))
-    return x, det
-
-
-def _solve_lapack(aug: Array) -> Array:
-    """Partial-pivoting solve of each system of ``aug`` (6, 6 + k, m); NaN where singular."""
-    mats = np.ascontiguousarray(aug[:, :6].transpose(2, 0, 1))
-    rhs = np.ascontiguousarray(aug[:, 6:].transpose(2, 0, 1))
-    try:
-        return np.asarray(np.linalg.solve(mats, rhs).transpose(1, 2, 0))
-    except np.linalg.LinAlgError:
-        out = np.full((6, aug.shape[1] - 6, aug.shape[-1]), np.nan)
-        for i in range(aug.shape[-1]):
-            try:
-                out[..., i] = np.linalg.solve(mats[i], rhs[i])
-            except np.linalg.LinAlgError:
-                pass
-        return out
 
 
 _PIVOT_ORDERS: dict[bytes, NDArray[np.intp]] = {}
@@ -241,11 +152,12 @@ def _jacobian_soa(lever: Array, vec: Array, length: Array, extra: int,
     return aug
 
 
-def _rotation_step(omega: Array) -> Array:
+def _rotation_step(omega: Array, out: Array | None = None) -> Array:
     """Rodrigues rotation matrices (3, 3, n) from rotation vectors (3, n). Up to 0.15 rad
     (Newton's steps are capped at :data:`MAX_STEP_RAD`) ``sin x / x`` and
     ``(1 - cos x) / x**2`` come from their series to ``x**8``, whose next terms are below
-    1e-16 there; larger angles use the trigonometric functions."""
+    1e-16 there; larger angles use the trigonometric functions. Written into ``out``
+    (3, 3, n) when given."""
     x2 = omega[0] * omega[0] + omega[1] * omega[1] + omega[2] * omega[2]
     if float(np.max(x2, initial=0.0)) <= 0.0225:
         a = 1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0)))
@@ -256,7 +168,10 @@ def _rotation_step(omega: Array) -> Array:
         safe = np.where(small, 1.0, angle)
         a = np.where(small, 1.0 - x2 / 6.0, np.sin(safe) / safe)
         b = np.where(small, 0.5 - x2 / 24.0, (1.0 - np.cos(safe)) / (safe * safe))
-    out = b * omega[:, None, :] * omega[None, :, :]
+    if out is None:
+        out = np.empty((3, 3, omega.shape[-1]))
+    np.multiply(omega[:, None, :], omega[None, :, :], out=out)
+    out *= b
     diag = 1.0 - b * x2
     for i in range(3):
         out[i, i] += diag
@@ -270,6 +185,65 @@ def _rotation_step(omega: Array) -> Array:
     return out
 
 
+class _Chunk:
+    """The state of one chunk's Newton iteration: the poses still iterating (``active``,
+    with their ``rot``, ``trans`` and ``target``, batch last) and the results of those that
+    have left."""
+
+    def __init__(self, target: Array, rot: Array, trans: Array, work: _Workspace) -> None:
+        n = target.shape[-1]
+        self.work, self.target, self.rot, self.trans = work, target, rot, trans
+        self.active = np.arange(n)
+        self.out_rot, self.out_trans = rot.copy(), trans.copy()
+        self.residual = np.full(n, np.inf)
+        self.converged = np.zeros(n, dtype=bool)
+        self.singular = np.zeros(n, dtype=bool)
+        self.start_signs = np.zeros((7, n), dtype=bool)
+        self.end_signs = np.zeros((7, n), dtype=bool)
+        self.spare = 0  # which of ``work.rotations`` ``rot`` is not (it starts as the caller's)
+
+    def where(self) -> slice | NDArray[np.intp]:
+        """Index of the active poses (a plain slice while none has left)."""
+        return slice(None) if self.active.size == self.residual.size else self.active
+
+    def leave(self, leaving: NDArray[np.bool_]) -> None:
+        """Store the current iterate of the ``leaving`` active poses and drop them."""
+        gone = self.active[leaving]
+        self.out_rot[..., gone] = self.rot[..., leaving]
+        self.out_trans[:, gone] = self.trans[:, leaving]
+        keep = ~leaving
+        self.active, self.trans = self.active[keep], self.trans[:, keep]
+        self.target = self.target[:, keep]
+        spare = self.work.rotations[self.spare][..., :self.active.size]
+        self.rot = np.compress(keep, self.rot, axis=2, out=spare)
+        self.spare = 1 - self.spare
+
+    def move(self, step: Array) -> None:
+        """Apply a Newton step (6, m) to the active poses, capped at the step limits."""
+        dt, dw = step[:3], step[3:]
+        norm_t = np.sqrt(np.sum(dt * dt, axis=0))
+        norm_w = np.sqrt(np.sum(dw * dw, axis=0))
+        scale = np.minimum(1.0, np.minimum(MAX_STEP_MM / np.maximum(norm_t, 1e-300),
+                                           MAX_STEP_RAD / np.maximum(norm_w, 1e-300)))
+        m = self.active.size
+        turn = _rotation_step(dw * scale, self.work.get("turn", m))
+        self.rot = np.einsum("ijn,jkn->ikn", turn, self.rot,
+                             out=self.work.rotations[self.spare][..., :m])
+        self.spare = 1 - self.spare
+        self.trans = self.trans + dt * scale
+
+
+def _evaluate(ref_t: Array, mov_t: Array, chunk: _Chunk) -> tuple[Array, ...]:
+    """Strut geometry of the active poses, their length errors (in ``aug``'s last column,
+    ready for the solve) and largest absolute error (m,)."""
+    work, m = chunk.work, chunk.active.size
+    lever, vec, length = _struts_soa(ref_t, mov_t, chunk.rot, chunk.trans, work)
+    err = work.get("aug", m, 7)[:, 6]
+    np.subtract(chunk.target, length, out=err)
+    worst = np.max(np.abs(err, out=work.get("six", m)), axis=0)
+    return lever, vec, length, worst
+
+
 def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: Array,
                   tolerance: float, max_iterations: int, work: _Workspace | None = None
                   ) -> tuple[Array, ...]:
@@ -277,66 +251,51 @@ def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: 
     set, so every pose follows the same iterates whatever else is in its chunk.
 
     The branch signs of a pose (each strut's z component, and the sign of ``det J``) are
-    taken at its first and at its last evaluated iterate (``det J`` at the one before when
-    the whole chunk converges at once: that iteration then skips the Jacobian)."""
+    taken at its start and at its last iterate (``det J`` at the last iterate a step was
+    taken from: a pose that has converged takes no further step)."""
     n = target.shape[-1]
-    out_rot, out_trans = rot.copy(), trans.copy()
-    residual = np.full(n, np.inf)
-    converged = np.zeros(n, dtype=bool)
-    singular = np.zeros(n, dtype=bool)
-    start_signs = np.zeros((7, n), dtype=bool)
-    end_signs = np.zeros((7, n), dtype=bool)
-    active = np.arange(n)
     if work is None or work.size < n:
         work = _Workspace(n, 6)
+    chunk = _Chunk(target, rot, trans, work)
     for iteration in range(max_iterations):
-        # while no pose has left, ``active`` is 0..n-1 and plain slices replace fancy indexing
-        where = slice(None) if active.size == n else active
-        lever, vec, length = _struts_soa(ref_t, mov_t, rot, trans, work)
-        err = work.get("aug", active.size, 7)[:, 6]
-        np.subtract(target, length, out=err)
-        worst = np.max(np.abs(err), axis=0)
-        residual[where] = worst
+        lever, vec, length, worst = _evaluate(ref_t, mov_t, chunk)
+        where = chunk.where()
+        chunk.residual[where] = worst
+        chunk.end_signs[:6, where] = vec[2] > 0
         done = worst < tolerance
-        if iteration and done.all():
-            end_signs[:6, where] = vec[2] > 0
-            converged[where] = True
-            out_rot[..., where], out_trans[:, where] = rot, trans
-            active = active[:0]
-            break
-        signs = np.concatenate([vec[2] > 0, np.empty((1, active.size), dtype=bool)])
+        if iteration and 4 * np.count_nonzero(done) > done.size:  # many: leave before solving
+            chunk.converged[chunk.active[done]] = True
+            chunk.leave(done)
+            if chunk.active.size == 0:
+                break
+            lever, vec, length, _ = _evaluate(ref_t, mov_t, chunk)
+            where, done = chunk.where(), np.zeros(chunk.active.size, dtype=bool)
         solved, det = _solve_batch(_jacobian_soa(lever, vec, length, 1, work), work)
         step = solved[:, 0]
-        signs[6] = det > 0
         if iteration == 0:
-            start_signs[:] = signs
-        end_signs[:, where] = signs
+            chunk.end_signs[6] = det > 0
+            chunk.start_signs[:] = chunk.end_signs
+        else:  # a converged pose keeps the sign of the iterate it last stepped from
+            fresh = ~done
+            chunk.end_signs[6, chunk.active[fresh]] = det[fresh] > 0
         bad = ~np.isfinite(step.sum(axis=0)) & ~done
-        leave = done | bad
-        if leave.any():
-            singular[active[bad]] = True
-            converged[active[done]] = True
-            out_rot[..., active[leave]] = rot[..., leave]
-            out_trans[:, active[leave]] = trans[:, leave]
-            keep = ~leave
-            active, rot, trans, step = active[keep], rot[..., keep], trans[:, keep], step[:, keep]
-            target = target[:, keep]
-        if active.size == 0:
+        chunk.singular[chunk.active[bad]] = True
+        chunk.converged[chunk.active[done]] = True
+        if done.any() or bad.any():
+            keep = ~(done | bad)
+            step = step[:, keep]
+            chunk.leave(~keep)
+        if chunk.active.size == 0:
             break
-        dt, dw = step[:3], step[3:]
-        norm_t = np.sqrt(np.sum(dt * dt, axis=0))
-        norm_w = np.sqrt(np.sum(dw * dw, axis=0))
-        scale = np.minimum(1.0, np.minimum(MAX_STEP_MM / np.maximum(norm_t, 1e-300),
-                                           MAX_STEP_RAD / np.maximum(norm_w, 1e-300)))
-        rot = np.einsum("ijn,jkn->ikn", _rotation_step(dw * scale), rot)
-        trans = trans + dt * scale
-    if active.size:  # not converged in max_iterations: the last iterate and its residual
-        out_rot[..., active] = rot
-        out_trans[:, active] = trans
-        length = _struts_soa(ref_t, mov_t, rot, trans, work)[2]
-        residual[active] = np.max(np.abs(target - length), axis=0)
-    same = np.all(end_signs == start_signs, axis=0)
-    return out_rot, out_trans, converged, residual, same, singular
+        chunk.move(step)
+    if chunk.active.size:  # not converged in max_iterations: the last iterate and its residual
+        _, vec, _, worst = _evaluate(ref_t, mov_t, chunk)
+        chunk.residual[chunk.active] = worst
+        chunk.end_signs[:6, chunk.active] = vec[2] > 0
+        chunk.leave(np.ones(chunk.active.size, dtype=bool))
+    same = np.all(chunk.end_signs == chunk.start_signs, axis=0)
+    return (chunk.out_rot, chunk.out_trans, chunk.converged, chunk.residual, same,
+            chunk.singular)
 
 
 def _frobenius_condition(ref_t: Array, mov_t: Array, rot: Array, trans: Array,
@@ -345,11 +304,11 @@ def _frobenius_condition(ref_t: Array, mov_t: Array, rot: Array, trans: Array,
     lever, vec, length = _struts_soa(ref_t, mov_t, rot, trans, work)
     aug = _jacobian_soa(lever, vec, length, 6, work)
     aug[:, 3:6] /= scale
-    norm = np.sqrt(np.sum(aug[:, :6] ** 2, axis=(0, 1)))
+    norm = np.sqrt(np.einsum("ijn,ijn->n", aug[:, :6], aug[:, :6]))
     aug[:, 6:] = np.eye(6)[:, :, None]
     inverse = _solve_batch(aug, work)[0]
     with np.errstate(invalid="ignore", over="ignore"):
-        cond = norm * np.sqrt(np.sum(inverse * inverse, axis=(0, 1)))
+        cond = norm * np.sqrt(np.einsum("ijn,ijn->n", inverse, inverse))
     return np.where(np.isfinite(cond), cond, np.inf)
 
 

@@ -71,8 +71,9 @@ def newton_single(ref: Array, mov: Array, target: Array, pose: Array, tolerance:
     t = pose[:3, 3].tolist()
     start_signs: list[bool] | None = None
     signs: list[bool] = []
+    det_positive = False
     worst, converged, singular = math.inf, False, False
-    for _ in range(max_iterations):
+    for iteration in range(max_iterations):
         rows, signs, worst = [], [], 0.0
         for i in range(6):
             px, py, pz = p[i]
@@ -86,10 +87,13 @@ def newton_single(ref: Array, mov: Array, target: Array, pose: Array, tolerance:
             ux, uy, uz = vx / length, vy / length, vz / length
             rows.append([ux, uy, uz, ly * uz - lz * uy, lz * ux - lx * uz, lx * uy - ly * ux, err])
             signs.append(vz > 0)
+        if iteration and worst < tolerance:  # converged: no step, ``det J`` of the last one
+            converged = True
+            break
         step, det = _solve6(rows)
-        signs.append(det > 0)
+        det_positive = det > 0
         if start_signs is None:
-            start_signs = signs
+            start_signs = [*signs, det_positive]
         if worst < tolerance:
             converged = True
             break
@@ -106,9 +110,10 @@ def newton_single(ref: Array, mov: Array, target: Array, pose: Array, tolerance:
     out = np.eye(4)
     out[:3, :3] = rot
     out[:3, 3] = t
-    if not (converged or singular):  # the residual of the last iterate itself
+    if not (converged or singular):  # the residual and strut signs of the last iterate
         moved = out[:3, :3] @ mov.T + out[:3, 3, None] - ref.T
         worst = float(np.max(np.abs(target - np.sqrt(np.sum(moved * moved, axis=0)))))
-    return out, converged, worst, signs == start_signs, singular
+        signs = [bool(z > 0) for z in moved[2]]
+    return out, converged, worst, [*signs, det_positive] == start_signs, singular
 
 

@@ -254,6 +254,40 @@ def test_chunked_fk_equals_unchunked_and_loop(frame: FrameGeometry, rng: np.rand
     assert float(np.max(whole.residual_mm, initial=0.0)) < 1e-10
 
 
+def test_fk_pose_result_does_not_depend_on_its_chunk(frame: FrameGeometry) -> None:
+    # wide poses converge at different iterations, so chunks of different sizes drop their
+    # converged poses at different points (before or after a solve) and mix batched
+    # elimination with per-system LAPACK: every pose's answer and flags must not change
+    ref, mov = frame.reference_joints, frame.moving_joints
+    poses = random_poses(np.random.default_rng(11), (700,), angle_deg=20.0)
+    lengths = ik(frame, poses)
+    lengths[5] = [20, 400, 20, 400, 20, 400.0]  # one pose with no assembly
+    whole, whole_cond = fk._forward(ref, mov, lengths, None, 1e-10, 60, -1.0, 90.0,
+                                    chunk=700)
+    for chunk in (3, 64, 333):
+        part, cond = fk._forward(ref, mov, lengths, None, 1e-10, 60, -1.0, 90.0, chunk=chunk)
+        np.testing.assert_allclose(part.poses, whole.poses, atol=1e-11)
+        np.testing.assert_allclose(cond, whole_cond, rtol=1e-9)
+        for flag in ("converged", "same_branch", "singular"):
+            np.testing.assert_array_equal(getattr(part, flag), getattr(whole, flag))
+    singles = [fk._forward(ref, mov, x, None, 1e-10, 60, -1.0, None)[0] for x in lengths[:40]]
+    np.testing.assert_array_equal([s.same_branch for s in singles], whole.same_branch[:40])
+    np.testing.assert_array_equal([s.converged for s in singles], whole.converged[:40])
+    ok = np.ones(700, dtype=bool)
+    ok[5] = False
+    np.testing.assert_array_equal(whole.converged, ok)
+    # at this spread a few poses reach another assembly of the same lengths from the
+    # default start: their lengths, not their poses, are the invariant
+    np.testing.assert_allclose(ik(frame, whole.poses[ok]), lengths[ok], atol=1e-9)
+    assert float(np.max(whole.residual_mm[ok])) < 1e-10 and whole.residual_mm[5] > 1.0
+    # the condition numbers against numpy's SVD of the scaled Jacobian
+    jac = kin.jacobian(ref, mov, whole.poses[ok][:50])
+    jac[..., 3:] /= 90.0
+    sv = np.linalg.svd(jac, compute_uv=False)
+    expected = np.sqrt(np.sum(sv**2, axis=-1) * np.sum(sv**-2.0, axis=-1))
+    np.testing.assert_allclose(whole_cond[ok][:50], expected, rtol=1e-9)
+
+
 def test_fk_reports_a_failing_pose_and_solves_the_others(frame: FrameGeometry,
                                                           rng: np.random.Generator) -> None:
     ref, mov = frame.reference_joints, frame.moving_joints
