@@ -230,8 +230,8 @@ def test_gross_ring_error_is_flagged_by_name(tmp_path: Path) -> None:
     result, out = _calibrate(tmp_path, text)
     assert result.exit_code == 0, result.output
     assert "warning: poor fit for ring 155 mm" in result.output
-    assert f"ring[1].distance_mm[7] (joints {ALL_PAIRS[7]}) is the most likely wrong" \
-        in result.output
+    assert (f"ring[1].distance_mm[7] (joints {ALL_PAIRS[7]}) (the 2nd [[ring]] entry) is the "
+            "most likely wrong") in result.output
     assert out.is_file()
 
 
@@ -241,7 +241,7 @@ def test_gross_strut_error_is_flagged_by_name_and_not_written(tmp_path: Path) ->
     assert result.exit_code == 2, result.output
     assert "'strut[8], strut[9], strut[10], strut[11]'" in result.output
     assert "strut_sizes[medium].reading_to_length_offset_mm has a standard error" in result.output
-    assert "strut[9] is the most likely wrong" in result.output
+    assert "strut[9] (the 10th [[strut]] entry) is the most likely wrong" in result.output
     assert not out.exists()
 
 
@@ -250,7 +250,7 @@ def test_small_strut_error_is_written_with_a_warning(tmp_path: Path) -> None:
     result, out = _calibrate(tmp_path, text)
     assert result.exit_code == 0, result.output
     assert "warning: poor fit for strut size medium" in result.output
-    assert "strut[10] is the most likely wrong" in result.output
+    assert "strut[10] (the 11th [[strut]] entry) is the most likely wrong" in result.output
     assert out.is_file()
 
 
@@ -538,3 +538,16 @@ def test_mutated_measurement_files_exit_0_or_2_only(tmp_path: Path) -> None:
                 assert "Error:" in result.output
             codes[result.exit_code] = codes.get(result.exit_code, 0) + 1
     assert codes.get(2, 0) > 100
+
+
+@pytest.mark.parametrize(("number", "text"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"),
+                                              (11, "11th"), (12, "12th"), (13, "13th"),
+                                              (21, "21st"), (22, "22nd"), (101, "101st"),
+                                              (111, "111th"), (112, "112th")])
+def test_entries_are_also_counted_from_one(number: int, text: str) -> None:
+    from hexapod.io.calibration_report import ordinal, with_entry_number
+
+    assert ordinal(number) == text
+    assert with_entry_number(f"strut[{number - 1}].reading_mm") == \
+        f"strut[{number - 1}].reading_mm (the {text} [[strut]] entry)"
+    assert with_entry_number("strut_sizes.value") == "strut_sizes.value"

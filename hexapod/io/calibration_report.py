@@ -3,6 +3,7 @@ check (``hexapod calibrate``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -58,6 +59,21 @@ def _measured(value: float, fit: ParameterFit, note: str, meas: Measurements) ->
                     standard_error_mm=round(fit.standard_error_mm, 4))
 
 
+def ordinal(number: int) -> str:
+    """``1`` -> ``"1st"``, ``12`` -> ``"12th"``, ``23`` -> ``"23rd"``."""
+    last = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{last}"
+
+
+def with_entry_number(key: str) -> str:
+    """A key path with the entry counted from 1 as a person counts the file's tables:
+    ``strut[9].reading_mm`` -> ``strut[9].reading_mm (the 10th [[strut]] entry)``."""
+    found = re.match(r"(\w+)\[(\d+)\]", key)
+    if found is None:
+        return key
+    return f"{key} (the {ordinal(int(found[2]) + 1)} [[{found[1]}]] entry)"
+
+
 def _suspect(keys: Sequence[str], residuals: np.ndarray, standardized: np.ndarray,
              what: str, sd_mm: float) -> str | None:
     """A warning naming the most suspect measurement when any is far from its fit."""
@@ -73,8 +89,9 @@ def _suspect(keys: Sequence[str], residuals: np.ndarray, standardized: np.ndarra
     head = (f"poor fit for {what}: residuals up to {np.max(np.abs(residuals)):.2f} mm, far "
             f"above a caliper's ~{sd_mm:g} mm")
     if clear:
-        return (f"{head}; {keys[worst]} is the most likely wrong ({residuals[worst]:+.2f} mm from "
-                "the fit): a typo, a wrong strut number or size? Check it and measure again")
+        return (f"{head}; {with_entry_number(keys[worst])} is the most likely wrong "
+                f"({residuals[worst]:+.2f} mm from the fit): a typo, a wrong strut number or "
+                "size? Check it and measure again")
     return (f"{head}; too few measurements to tell which of {', '.join(dict.fromkeys(keys))} "
             "is wrong: measure again and add more distances")
 
