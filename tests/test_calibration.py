@@ -551,3 +551,20 @@ def test_entries_are_also_counted_from_one(number: int, text: str) -> None:
     assert with_entry_number(f"strut[{number - 1}].reading_mm") == \
         f"strut[{number - 1}].reading_mm (the {text} [[strut]] entry)"
     assert with_entry_number("strut_sizes.value") == "strut_sizes.value"
+
+
+def test_pair_spacing_below_the_strut_diameter_is_refused(tmp_path: Path) -> None:
+    # a ring whose pair joints really are 12 mm apart (the truth built with thinner struts so
+    # that it loads): the fit finds 12 mm, which struts 14 mm thick cannot have
+    data = copy.deepcopy(_tsf_data())
+    data["limits"]["strut_diameter_mm"] = {"value": 10.0, "provenance": "default"}
+    for ring in data["rings"]:
+        if ring["size_mm"]["value"] == 155:
+            ring["pair_spacing_mm"] = {"value": 12.0, "provenance": "unverified"}
+    truth = parse_catalogue(data, "truth")
+    result, out = _calibrate(tmp_path, _measurement_text(truth, np.random.default_rng(5)))
+    assert result.exit_code == 2, result.output
+    assert "the fitted pair spacing of the 155 mm ring, 11.98 mm, is less" in result.output
+    assert "less than the strut diameter 14 mm (limits.strut_diameter_mm)" in result.output
+    assert "'ring[0], ring[1]'" in result.output
+    assert not out.exists()

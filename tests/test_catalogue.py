@@ -99,10 +99,22 @@ def _mutate(path: list[Any], value: Any = None, delete: bool = False) -> dict[st
     (["schema_version"], 2, False, "schema_version.*must be 1"),
     (["bogus"], 1, False, "bogus.*unknown key"),
     (["limits", "max_condition_number"], {"value": 0, "provenance": "default"}, False, "> 0"),
+    (["ring_defaults", "pair_spacing_mm"], {"value": 13.9, "provenance": "weak"}, False,
+     r"ring_defaults.pair_spacing_mm': 13.9 mm \(ring 130 mm\) is less than the strut "
+     r"diameter 14 mm \(limits.strut_diameter_mm\)"),
+    (["rings", 2, "pair_spacing_mm"], {"value": 9.0, "provenance": "measured"}, False,
+     r"rings\[2\].pair_spacing_mm': 9 mm \(ring 180 mm\) is less than the strut diameter"),
+    (["limits", "strut_diameter_mm"], {"value": 15.5, "provenance": "default"}, False,
+     r"ring_defaults.pair_spacing_mm': 15 mm .* less than the strut diameter 15.5 mm"),
 ])
 def test_invalid_catalogues(path: list[Any], value: Any, delete: bool, match: str) -> None:
     with pytest.raises(CatalogueError, match=match):
         parse_catalogue(_mutate(path, value, delete), "test.toml")
+
+
+def test_pair_spacing_at_the_strut_diameter_is_allowed() -> None:
+    data = _mutate(["limits", "strut_diameter_mm"], {"value": 15.0, "provenance": "default"})
+    assert float(parse_catalogue(data, "test.toml").limits.strut_diameter_mm) == 15.0
 
 
 def test_wrong_joint_count_in_explicit_joints() -> None:

@@ -107,9 +107,15 @@ def test_ring_gap_names_day_zero_and_the_closest_approach() -> None:
 
 
 def test_strut_collision_names_the_pair_and_their_distance() -> None:
-    pi = build_plan_input(case(), variant(strut_diameter_mm=60.0))
+    # struts 40 mm thick on pairs 40.5 mm apart (a catalogue refuses pairs closer than a
+    # strut is thick), twisted 60 degrees: two struts pass closer than 40 mm mid-way
+    data: dict[str, Any] = copy.deepcopy(_DATA)
+    data["limits"]["strut_diameter_mm"]["value"] = 40.0
+    data["ring_defaults"]["pair_spacing_mm"]["value"] = 40.5
+    twist = Deformity(axial_rotation_deg=60, axial_rotation_dir="external")
+    pi = build_plan_input(case(twist, neutral=200.0), parse_catalogue(data, "variant"))
     v = refusal(pi, "strut_collision")
-    assert v.day == 0 and v.limit == 60.0
+    assert v.day == 0 and v.limit == 40.0
     # oracle: the closest pair of struts by brute-force sampling of both segments
     geo = pi.geometry
     ends = tf.apply(start_pose(pi), geo.moving_joints)
@@ -120,7 +126,7 @@ def test_strut_collision_names_the_pair_and_their_distance() -> None:
             p = geo.reference_joints[i] + t * (ends[i] - geo.reference_joints[i])
             q = geo.reference_joints[j] + t * (ends[j] - geo.reference_joints[j])
             d = float(np.min(np.linalg.norm(p[:, None] - q[None], axis=-1)))
-            if d < 60.0:
+            if d < 40.0:
                 clashes.append((d, i + 1, j + 1))
     first = clashes[0]
     assert (v.strut, v.detail["other_strut"]) == first[1:]
@@ -323,3 +329,33 @@ def test_remedy_candidates_for_rounding_and_fitted_sizes() -> None:
     first = next(remedies._candidates(fitted, (Violation("strut_range", 1, 1, 150.0, 169.0,
                                                          {"fitted": "long"}),)))
     assert first.changes == {"frame.strut_sizes": ("medium",) * 6}
+
+
+def test_a_larger_ring_suggestion_says_which_of_its_numbers_are_not_measured() -> None:
+    from hexapod.io.messages import suggestion_message, suggestion_to_dict
+    from hexapod.planning import remedies
+
+    gap = (Violation("ring_gap", 0, None, 3.0, 5.0),)
+    plain = [s for s in remedies._candidates(build_plan_input(case(), CATALOGUE), gap)
+             if s.kind == "ring_size"]
+    assert [s.changes["frame.distal_ring_mm"] for s in plain] == [180, 205, 230]
+    assert all(s.unmeasured == () for s in plain)  # nothing is measured in tsf-like
+    assert "not measured" not in suggestion_message(dataclasses.replace(plain[0], days=9))
+    # a clinic that measured its 155 mm ring (and, here, its 205 mm ring) but not the others
+    data: dict[str, Any] = copy.deepcopy(_DATA)
+    for ring in data["rings"]:
+        if ring["size_mm"]["value"] in (155, 205):
+            for key in ("joint_radius_offset_mm", "pair_spacing_mm"):
+                ring[key] = {"value": data["ring_defaults"][key]["value"],
+                             "provenance": "measured", "note": "calipers"}
+    measured = parse_catalogue(data, "clinic")
+    found = [s for s in remedies._candidates(build_plan_input(case(), measured), gap)
+             if s.kind == "ring_size"]
+    assert [s.unmeasured for s in found] == [
+        ("rings[180].joint_radius_offset_mm", "rings[180].pair_spacing_mm"), (),
+        ("rings[230].joint_radius_offset_mm", "rings[230].pair_spacing_mm")]
+    text = suggestion_message(dataclasses.replace(found[0], days=9))
+    assert text.endswith("; not measured in this catalogue: rings[180].joint_radius_offset_mm, "
+                         "rings[180].pair_spacing_mm (measure them, hexapod calibrate, before "
+                         "relying on this plan)")
+    assert suggestion_to_dict(found[0])["unmeasured"] == list(found[0].unmeasured)

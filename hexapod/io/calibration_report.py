@@ -161,6 +161,13 @@ def _one_ring(ring: RingSize, entries: list[RingMeasurement], base: Catalogue,
     prefix = f"rings[{ring.diameter_mm:g}]"
     _refuse_uncertain([(f"{prefix}.joint_radius_offset_mm", fit.radius),
                        (f"{prefix}.pair_spacing_mm", fit.spacing)], names, warn, meas)
+    diameter = float(base.limits.strut_diameter_mm)
+    if not fit.spacing.value >= diameter:
+        raise MeasurementError(names, f"the fitted pair spacing of the {ring.diameter_mm:g} mm "
+                               f"ring, {fit.spacing.value:.2f} mm, is less than the strut "
+                               f"diameter {diameter:g} mm (limits.strut_diameter_mm): no two "
+                               "struts can be mounted that close; check the joint numbers and "
+                               "the distances", meas.source)
     if warn:
         warnings.append(warn)
     note = (f"least-squares fit to {fit.radius.count} caliper distances between joint centres "

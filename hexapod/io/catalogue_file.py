@@ -294,6 +294,22 @@ def _strut_sizes(r: _Reader, data: dict[str, Any]) -> tuple[tuple[StrutSize, ...
     return tuple(struts), warnings
 
 
+def _check_pairs_clear(r: _Reader, data: dict[str, Any], rings: tuple[RingSize, ...],
+                       strut_diameter_mm: float) -> None:
+    """Two struts of a pair whose joints are closer than a strut is thick overlap at the
+    ring whatever the pose: such a catalogue could plan nothing."""
+    for i, ring in enumerate(rings):
+        explicit = ring.proximal_joints_mm is not None and ring.distal_joints_mm is not None
+        if explicit or float(ring.pair_spacing_mm) >= strut_diameter_mm:
+            continue
+        own = "pair_spacing_mm" in data["rings"][i]
+        raise r.fail(f"rings[{i}].pair_spacing_mm" if own else "ring_defaults.pair_spacing_mm",
+                     f"{float(ring.pair_spacing_mm):g} mm (ring {ring.diameter_mm:g} mm) is less "
+                     f"than the strut diameter {strut_diameter_mm:g} mm "
+                     "(limits.strut_diameter_mm): the two struts of a pair would overlap at "
+                     "their joints; measure the distance between the two joint centres")
+
+
 def parse_catalogue(data: dict[str, Any], source: str = "<catalogue>") -> Catalogue:
     """Validate a parsed catalogue document and build a :class:`Catalogue`.
 
@@ -330,6 +346,7 @@ def parse_catalogue(data: dict[str, Any], source: str = "<catalogue>") -> Catalo
                      f"unknown limit; allowed: {', '.join(Limits.__dataclass_fields__)}")
     limits = Limits(**{k: r.quantity(lim, k, "limits.", kind="positive")
                        for k in Limits.__dataclass_fields__})
+    _check_pairs_clear(r, data, rings, float(limits.strut_diameter_mm))
     return Catalogue(name=name, description=description, rings=rings, strut_sizes=struts,
                      colours=colours, layout=layout, limits=limits, source=source,
                      warnings=tuple(warnings))

@@ -87,7 +87,11 @@ def suggestion_message(suggestion: Any) -> str:
     """A checked remedy in words: the case keys to change and the days of the plan it gives."""
     changes = ", ".join(f"{key} = {_value_text(value)}"
                         for key, value in suggestion.changes.items())
-    return f"this would plan ({suggestion.days} days): {changes}"
+    text = f"this would plan ({suggestion.days} days): {changes}"
+    if suggestion.unmeasured:
+        text += (f"; not measured in this catalogue: {', '.join(suggestion.unmeasured)} "
+                 "(measure them, hexapod calibrate, before relying on this plan)")
+    return text
 
 
 def suggestion_to_dict(suggestion: Any) -> dict[str, Any]:
@@ -95,7 +99,8 @@ def suggestion_to_dict(suggestion: Any) -> dict[str, Any]:
     return {"kind": suggestion.kind,
             "changes": {k: list(v) if isinstance(v, tuple) else v
                         for k, v in suggestion.changes.items()},
-            "days": suggestion.days, "message": suggestion_message(suggestion)}
+            "days": suggestion.days, "unmeasured": list(suggestion.unmeasured),
+            "message": suggestion_message(suggestion)}
 
 
 def refusal_lines(refusal: Any) -> list[str]:

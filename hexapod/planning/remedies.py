@@ -21,6 +21,7 @@ from hexapod.case import Case
 from hexapod.clinical import PlanInput, build_plan_input
 from hexapod.errors import GeometryError, HexapodError, InputError
 from hexapod.findings import Violation
+from hexapod.hardware import Catalogue
 from hexapod.planning import path
 from hexapod.planning.advice import neutral_candidates
 from hexapod.planning.pace import pace_report
@@ -51,11 +52,16 @@ class Suggestion:
         ``{"frame.strut_sizes": ("medium", ..)}``, ``{"correction.stages": ("lengthen_first",)}``.
     days : int
         Days of correction of the plan with the change.
+    unmeasured : tuple of str
+        Catalogue key paths of numbers the change newly relies on that are not measured,
+        listed when the numbers they replace are (a clinic that calibrated its rings is told
+        that a suggested ring size was not calibrated).
     """
 
     kind: str
     changes: Mapping[str, Any] = field(default_factory=dict)
     days: int = 0
+    unmeasured: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in SUGGESTION_KINDS:
@@ -101,7 +107,8 @@ def _candidates(plan_input: PlanInput, violations: tuple[Violation, ...]
         for ring in rings:
             if ring > max(case.frame.proximal_ring_mm, case.frame.distal_ring_mm):
                 yield Suggestion("ring_size", {"frame.proximal_ring_mm": ring,
-                                               "frame.distal_ring_mm": ring})
+                                               "frame.distal_ring_mm": ring},
+                                 unmeasured=_unmeasured_ring(cat, case, ring))
     if not case.correction.stages:
         yield Suggestion("stages", {"correction.stages": ("lengthen_first",)})
     if "plan_length" in kinds:
@@ -120,6 +127,17 @@ def _candidates(plan_input: PlanInput, violations: tuple[Violation, ...]
         mine_per_day = case.correction.adjustments_per_day
         for other in sorted(set(range(1, 7)) - {mine_per_day}, key=lambda k: abs(k - mine_per_day)):
             yield Suggestion("adjustments_per_day", {"correction.adjustments_per_day": other})
+
+
+def _unmeasured_ring(cat: Catalogue, case: Case, ring_mm: float) -> tuple[str, ...]:
+    """Joint-geometry keys of ring ``ring_mm`` that are not measured, when some of the case's
+    own rings' are."""
+    frame = case.frame
+    now = cat.plan_quantities(frame.proximal_ring_mm, frame.distal_ring_mm, ())
+    if not any(key.startswith("rings[") and q.provenance == "measured" for key, q in now):
+        return ()
+    return tuple(key for key, q in cat.plan_quantities(ring_mm, ring_mm, ())
+                 if key.startswith("rings[") and q.provenance != "measured")
 
 
 def _neutral_candidates(plan_input: PlanInput, sizing: bool) -> Iterator[Suggestion]:
