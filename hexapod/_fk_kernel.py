@@ -251,8 +251,8 @@ def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: 
     set, so every pose follows the same iterates whatever else is in its chunk.
 
     The branch signs of a pose (each strut's z component, and the sign of ``det J``) are
-    taken at its start and at its last iterate (``det J`` at the last iterate a step was
-    taken from: a pose that has converged takes no further step)."""
+    taken at its start and at the iterate it returns (for a pose that stops after
+    ``max_iterations`` without converging, ``det J`` at the iterate before)."""
     n = target.shape[-1]
     if work is None or work.size < n:
         work = _Workspace(n, 6)
@@ -263,21 +263,17 @@ def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: 
         chunk.residual[where] = worst
         chunk.end_signs[:6, where] = vec[2] > 0
         done = worst < tolerance
-        if iteration and 4 * np.count_nonzero(done) > done.size:  # many: leave before solving
-            chunk.converged[chunk.active[done]] = True
+        if iteration and done.all():  # no step left to take: only the sign of det J
+            det = _solve_batch(_jacobian_soa(lever, vec, length, 0, work), work)[1]
+            chunk.end_signs[6, where] = det > 0
+            chunk.converged[chunk.active] = True
             chunk.leave(done)
-            if chunk.active.size == 0:
-                break
-            lever, vec, length, _ = _evaluate(ref_t, mov_t, chunk)
-            where, done = chunk.where(), np.zeros(chunk.active.size, dtype=bool)
+            break
         solved, det = _solve_batch(_jacobian_soa(lever, vec, length, 1, work), work)
         step = solved[:, 0]
+        chunk.end_signs[6, where] = det > 0
         if iteration == 0:
-            chunk.end_signs[6] = det > 0
             chunk.start_signs[:] = chunk.end_signs
-        else:  # a converged pose keeps the sign of the iterate it last stepped from
-            fresh = ~done
-            chunk.end_signs[6, chunk.active[fresh]] = det[fresh] > 0
         bad = ~np.isfinite(step.sum(axis=0)) & ~done
         chunk.singular[chunk.active[bad]] = True
         chunk.converged[chunk.active[done]] = True

@@ -73,7 +73,7 @@ def newton_single(ref: Array, mov: Array, target: Array, pose: Array, tolerance:
     signs: list[bool] = []
     det_positive = False
     worst, converged, singular = math.inf, False, False
-    for iteration in range(max_iterations):
+    for _ in range(max_iterations):
         rows, signs, worst = [], [], 0.0
         for i in range(6):
             px, py, pz = p[i]
@@ -87,10 +87,7 @@ def newton_single(ref: Array, mov: Array, target: Array, pose: Array, tolerance:
             ux, uy, uz = vx / length, vy / length, vz / length
             rows.append([ux, uy, uz, ly * uz - lz * uy, lz * ux - lx * uz, lx * uy - ly * ux, err])
             signs.append(vz > 0)
-        if iteration and worst < tolerance:  # converged: no step, ``det J`` of the last one
-            converged = True
-            break
-        step, det = _solve6(rows)
+        step, det = _solve6(rows)  # also at a converged iterate: the sign of its det J
         det_positive = det > 0
         if start_signs is None:
             start_signs = [*signs, det_positive]
