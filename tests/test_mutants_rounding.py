@@ -180,3 +180,127 @@ def test_key_points_and_deviation_known_motions() -> None:
     np.testing.assert_allclose(
         motion[0], pi.reference_ring_in_anatomy @ shift @ tf.invert(pi.reference_ring_in_anatomy),
         atol=1e-9)
+
+
+# --- repair_rows: re-picking a row by its exact displacement ---------------------------------
+
+def _path(n: int = 16, seed: int = 21):
+    """A plan input and ``n`` poses on a screw path, their exact lengths, sizes and rounded
+    readings (a valid chain of the direction and change-limit rule)."""
+    pi = _plan_input(limit=2.0)
+    side = pi.geometry.moving_side
+    start, end = random_poses(np.random.default_rng(seed), (2,), side=side, angle_deg=4.0)
+    poses = tf.power(end @ tf.invert(start), np.linspace(0.0, 1.0, n)) @ start
+    geo = pi.geometry
+    lengths = kin.strut_lengths(geo.reference_joints, geo.moving_joints, poses)
+    size_index = np.broadcast_to(SIZE, (n, 6))
+    readings = rounding.round_readings(pi, poses, lengths, size_index,
+                                       rounding.key_points_in_ring(pi, poses), None)
+    return pi, poses, lengths, size_index, readings
+
+
+def _follows(step: np.ndarray, move: np.ndarray, limit: float) -> bool:
+    """The direction and change-limit rule for one row, strut by strut."""
+    for s, m in zip(step, move, strict=True):
+        if abs(s) > limit + 1e-9:
+            return False
+        if abs(m) < 1e-9 and abs(s) > 1e-9:
+            return False
+        if (m >= 1e-9 and s < -1e-9) or (m <= -1e-9 and s > 1e-9):
+            return False
+    return True
+
+
+def _exact_worst(pi, planned: np.ndarray, achieved: np.ndarray) -> tuple[float, float]:
+    """Largest key-point displacement (mm) between two ring poses, and the turn (degrees):
+    a point ``p`` of the anatomy rides with the moving ring, so it is ``P P0^-1 M^-1 p`` in
+    the reference ring frame at ring pose ``P`` (``M``: reference ring in anatomy)."""
+    points = np.vstack([pi.corresponding_point, pi.structure_points])
+    at_start = tf.apply(tf.invert(pi.reference_ring_in_anatomy), points)
+    carry = tf.invert(pi.start_pose)
+    worst = max(float(np.linalg.norm(tf.apply(achieved @ carry, q) - tf.apply(planned @ carry, q)))
+                for q in at_start)
+    rel = tf.invert(planned) @ achieved
+    turn = np.degrees(np.arccos(np.clip((np.trace(rel[:3, :3]) - 1) / 2, -1, 1)))
+    return worst, float(turn)
+
+
+def _repaired_by_hand(pi, poses, lengths, readings, rows, bound_mm, bound_deg=np.inf,
+                      worst_first=False):
+    """repair_rows written as a plain loop over the 64 candidates of each row (with
+    ``worst_first``, the allowed candidate farthest from the plan instead)."""
+    geo, off, inc = pi.geometry, OFF[SIZE], INC[SIZE]
+    lo, hi = LO[SIZE], HI[SIZE]
+    out = readings.copy()
+    for j in rows:
+        if j == 0:
+            continue
+        best, best_worst = None, (-np.inf if worst_first else np.inf)
+        for c in range(64):
+            floor = np.floor((lengths[j] - off) / inc + 1e-9) * inc
+            cand = floor + np.array([(c >> i) & 1 for i in range(6)]) * inc
+            if np.any(cand < lo - 1e-9) or np.any(cand > hi + 1e-9):
+                continue
+            if not _follows(cand - out[j - 1], lengths[j] - lengths[j - 1], 2.0):
+                continue
+            if j + 1 < len(out) and not _follows(out[j + 1] - cand,
+                                                  lengths[j + 1] - lengths[j], 2.0):
+                continue
+            status = kin.solve_pose_status(geo.reference_joints, geo.moving_joints, cand + off,
+                                           guess=poses[j])
+            if not (status.converged and status.same_branch):
+                continue
+            worst, turn = _exact_worst(pi, poses[j], np.asarray(status.poses))
+            if turn <= bound_deg and (worst > best_worst if worst_first else worst < best_worst):
+                best, best_worst = cand, worst
+        if best is not None and (worst_first or best_worst <= bound_mm):
+            out[j] = best
+    return out
+
+
+def test_repair_rows_picks_the_exactly_best_allowed_candidate() -> None:
+    pi, poses, lengths, size_index, readings = _path()
+    # rows 2 and 4 set to the allowed candidate farthest from the plan: repair must move them
+    readings = _repaired_by_hand(pi, poses, lengths, readings, [2, 15], np.inf,
+                                 worst_first=True)
+    rows = np.array([1, 2, 15])  # 15: the last row, with no next row to respect
+    repaired = rounding.repair_rows(pi, poses, lengths, size_index, readings, rows, np.inf)
+    expected = _repaired_by_hand(pi, poses, lengths, readings, rows, np.inf)
+    np.testing.assert_allclose(repaired, expected, atol=1e-12)
+    assert not np.array_equal(repaired, readings)  # the exact choice differs somewhere
+    others = [j for j in range(16) if j not in (1, 2, 15)]
+    np.testing.assert_array_equal(repaired[others], readings[others])  # other rows kept
+    # the input is not changed in place
+    before = readings.copy()
+    rounding.repair_rows(pi, poses, lengths, size_index, readings, rows, np.inf)
+    np.testing.assert_array_equal(readings, before)
+
+
+def test_repair_rows_keeps_row_zero_and_rows_without_a_candidate_within_the_bound() -> None:
+    pi, poses, lengths, size_index, readings = _path()
+    rows = np.arange(16)
+    same = rounding.repair_rows(pi, poses, lengths, size_index, readings, rows, 0.0)
+    np.testing.assert_array_equal(same, readings)  # no candidate is exactly on the plan
+    kept = rounding.repair_rows(pi, poses, lengths, size_index, readings, np.array([0]), np.inf)
+    np.testing.assert_array_equal(kept, readings)
+    # a bound just above the best candidate's displacement of row 1 takes it; just below not
+    best = _repaired_by_hand(pi, poses, lengths, readings, [1], np.inf)
+    status = kin.solve_pose_status(pi.geometry.reference_joints, pi.geometry.moving_joints,
+                                   best[1] + OFF[SIZE], guess=poses[1])
+    worst, _ = _exact_worst(pi, poses[1], np.asarray(status.poses))
+    above = rounding.repair_rows(pi, poses, lengths, size_index, readings, np.array([1]),
+                                 worst + 1e-9)
+    below = rounding.repair_rows(pi, poses, lengths, size_index, readings, np.array([1]),
+                                 worst - 1e-9)
+    np.testing.assert_allclose(above[1], best[1], atol=1e-12)
+    np.testing.assert_array_equal(below, readings)
+
+
+def test_repair_rows_respects_the_degree_bound() -> None:
+    pi, poses, lengths, size_index, readings = _path()
+    rows = np.array([1, 2, 3, 15])
+    for bound_deg in (0.0, 0.004, 0.01, np.inf):
+        got = rounding.repair_rows(pi, poses, lengths, size_index, readings, rows, np.inf,
+                                   bound_deg)
+        expected = _repaired_by_hand(pi, poses, lengths, readings, rows, np.inf, bound_deg)
+        np.testing.assert_allclose(got, expected, atol=1e-12, err_msg=str(bound_deg))

@@ -238,6 +238,6 @@ def repair_rows(plan_input: PlanInput, poses: Array, lengths: Array, size_index:
         worst = np.where(status.converged & status.same_branch & (turned <= bound_deg), worst,
                          np.inf)
         best = int(np.argmin(worst))
-        if worst[best] <= bound_mm:
+        if np.isfinite(worst[best]) and worst[best] <= bound_mm:  # inf: every one excluded
             out[j] = options[best]
     return out
