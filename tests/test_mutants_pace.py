@@ -164,3 +164,34 @@ def test_schedule_and_pace_report(femur) -> None:
     assert report.pace_setter == names[int(np.argmax(per_day))]
     assert report.cortex_max_mm_per_day == pytest.approx(np.max(cortex / days))
     assert report.max_mm_per_day <= rate + 1e-9
+
+
+def test_change_days_adds_days_when_the_fine_estimate_is_short(monkeypatch) -> None:
+    # strut 2 lengthens 1.5 mm on a ramp 1/2048 of the stage long, inside one of the 512 fine
+    # steps: the fine speed sees the ramp as 1.5 mm in 1/512 of the stage, four times slower
+    # than it is, so the first guess of days breaks the bound and days are added one by one
+    # until the largest step keeps it
+    t0, width = 0.5 + 0.25 / 512, 1.0 / 2048
+
+    def ramp(t: np.ndarray) -> np.ndarray:
+        return 1.5 * np.clip((t - t0) / width, 0.0, 1.0)
+
+    def lengths(plan_input, stage, steps):
+        t = np.linspace(0.0, 1.0, steps + 1)
+        out = np.full((steps + 1, 6), 110.0)
+        out[:, 1] += ramp(t)
+        out[:, 4] += 3.0 * t  # slow and steady: not the strut that sets the days
+        return out
+
+    monkeypatch.setattr(pace, "stage_lengths", lengths)
+    pi = SimpleNamespace(catalogue=_catalogue([0.0], [90.0], [100.0], limit=1.0),
+                         case=SimpleNamespace(correction=SimpleNamespace(adjustments_per_day=2)))
+
+    def largest_step(d: int) -> float:
+        return float(np.max(np.diff(ramp(np.linspace(0.0, 1.0, 2 * d + 1)))))
+
+    fewest = next(d for d in range(1, 10_000) if largest_step(d) <= 1.0 + 1e-9)
+    first_guess = int(np.ceil(1.5 * 512 / 2))  # the fine speed, 1.5 mm per 1/512
+    assert largest_step(first_guess) > 1.0 and fewest > first_guess
+    assert pace.change_days(pi, 0, 1) == (fewest, 2)
+    assert pace.change_days(pi, 0, fewest + 3) == (fewest + 3, 0)
