@@ -256,6 +256,21 @@ def test_rotation_angle_of_float32_matrix_is_double() -> None:
     assert tf.rotation_angle(pose32) == pytest.approx(expected, rel=0, abs=2e-16)
 
 
+# --- swing_rotation near opposite directions ---------------------------------------------------
+
+
+def test_swing_rotation_at_the_opposite_threshold_is_a_half_turn() -> None:
+    a = np.array([1.0, 0.0, 0.0])
+    b = np.array([-1.0, 1e-15, 0.0])  # |a x b| is exactly the threshold 1e-15
+    assert np.linalg.norm(np.cross(a, b)) == 1e-15
+    rot = tf.swing_rotation(a, b)
+    np.testing.assert_allclose(rot, _about_z(np.pi - 1e-15), rtol=0, atol=4e-16)
+    np.testing.assert_allclose(rot @ a, b, rtol=0, atol=4e-16)
+    with pytest.raises(InputError,
+                       match=r"^opposite directions have no unique smallest rotation$"):
+        tf.swing_rotation(a, np.array([-1.0, 9e-16, 0.0]))
+
+
 # --- the logarithm -----------------------------------------------------------------------------
 
 
