@@ -297,3 +297,82 @@ def test_log_of_a_planar_motion_matches_the_closed_form(angle: float) -> None:
     rho, phi = tf.log(pose)
     np.testing.assert_allclose(phi, [0.0, 0.0, angle], rtol=0, atol=1e-17)
     np.testing.assert_allclose(rho, [*rho_xy, 0.0], rtol=0, atol=2e-12)
+
+
+# --- the series below 1e-4 and 1e-2 rad, against the closed forms --------------------------
+
+#: Inside the 1e-4 series of sin x / x and (1 - cos x) / x**2, inside the 1e-2 series of
+#: (x - sin x) / x**3 only, and just above both.
+SERIES_ANGLES = [9e-5, 9.9e-3, 1.01e-2, 0.5]
+
+
+@pytest.mark.parametrize("angle", SERIES_ANGLES)
+def test_rotation_from_rotvec_near_zero_matches_sine_and_cosine(angle: float) -> None:
+    rot = tf.rotation_from_rotvec([0.0, 0.0, angle])
+    assert rot[1, 0] == pytest.approx(np.sin(angle), rel=4e-16, abs=0)
+    assert rot[0, 1] == pytest.approx(-np.sin(angle), rel=4e-16, abs=0)
+    assert rot[0, 0] == pytest.approx(np.cos(angle), rel=0, abs=2.3e-16)
+
+
+@pytest.mark.parametrize("angle", SERIES_ANGLES)
+def test_exp_of_a_planar_twist_matches_the_closed_form(angle: float) -> None:
+    # rho = (0, 1, 0), phi = (0, 0, theta): the translation is V rho = (-beta, alpha, 0) with
+    # alpha = sin(theta) / theta and beta = (1 - cos theta) / theta = 2 sin(theta / 2)**2 / theta
+    alpha = np.sin(angle) / angle
+    beta = 2.0 * np.sin(angle / 2.0) ** 2 / angle
+    pose = tf.exp([0.0, 1.0, 0.0], [0.0, 0.0, angle])
+    assert pose[0, 3] == pytest.approx(-beta, rel=1e-15, abs=0)
+    assert pose[1, 3] == pytest.approx(alpha, rel=2.3e-16, abs=0)
+    assert pose[2, 3] == 0.0
+
+
+@pytest.mark.parametrize("angle", SERIES_ANGLES)
+def test_rotvec_near_zero_is_the_angle(angle: float) -> None:
+    rotvec = tf.rotvec_from_rotation(_about_z(angle))
+    assert rotvec[2] == pytest.approx(angle, rel=4e-16, abs=0)
+    assert rotvec[0] == 0.0 and rotvec[1] == 0.0
+
+
+def test_zero_rotation_vector_raises_no_warnings() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(tf.rotation_from_rotvec([0.0, 0.0, 0.0]), np.eye(3))
+        np.testing.assert_array_equal(tf.exp([1.0, 2.0, 3.0], [0.0, 0.0, 0.0]),
+                                      tf.from_translation([1.0, 2.0, 3.0]))
+        np.testing.assert_array_equal(tf.rotvec_from_rotation(np.eye(3)), [0.0, 0.0, 0.0])
+
+
+def test_rotvec_of_float32_matrix_is_double() -> None:
+    rot32 = _about_z(0.3).astype(np.float32)
+    expected = np.arctan2(float(rot32[1, 0]), float(rot32[0, 0]))
+    rotvec = tf.rotvec_from_rotation(rot32)
+    assert rotvec.dtype == np.float64
+    assert rotvec[2] == pytest.approx(expected, rel=0, abs=2e-16)
+
+
+def test_invert_of_float32_pose_is_double() -> None:
+    pose32 = np.eye(4, dtype=np.float32)
+    pose32[:3, :3] = _about_z(0.3)
+    pose32[:3, 3] = [120.1, -35.7, 8.3]
+    c, s = float(pose32[0, 0]), float(pose32[1, 0])
+    tx, ty, tz = (float(v) for v in pose32[:3, 3])
+    expected = np.array([[c, s, 0.0, -(c * tx + s * ty)],
+                         [-s, c, 0.0, s * tx - c * ty],
+                         [0.0, 0.0, 1.0, -tz],
+                         [0.0, 0.0, 0.0, 1.0]])
+    np.testing.assert_allclose(tf.invert(pose32), expected, rtol=0, atol=3e-14)
+
+
+def test_from_rotation_translation_broadcasts_a_batch_of_rotations() -> None:
+    angles = np.array([0.1, 0.2, 0.3])
+    rots = tf.rotation_z(angles)
+    poses = tf.from_rotation_translation(rots, [1.0, 2.0, 3.0])
+    assert poses.shape == (3, 4, 4)
+    for k, angle in enumerate(angles):
+        expected = np.eye(4)
+        expected[:3, :3] = _about_z(angle)
+        expected[:3, 3] = [1.0, 2.0, 3.0]
+        np.testing.assert_array_equal(poses[k], expected)
+    rotations_only = tf.from_rotation_translation(rots)
+    assert rotations_only.shape == (3, 4, 4)
+    np.testing.assert_array_equal(rotations_only[:, :3, 3], np.zeros((3, 3)))
