@@ -376,3 +376,32 @@ def test_from_rotation_translation_broadcasts_a_batch_of_rotations() -> None:
     rotations_only = tf.from_rotation_translation(rots)
     assert rotations_only.shape == (3, 4, 4)
     np.testing.assert_array_equal(rotations_only[:, :3, 3], np.zeros((3, 3)))
+
+
+# --- check_points ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(3,), (1, 3), (4, 2, 3)])
+def test_check_points_accepts_any_batch_of_points_as_floats(shape: tuple[int, ...]) -> None:
+    points = np.arange(int(np.prod(shape))).reshape(shape)  # integers
+    checked = tf.check_points(points)
+    assert checked.dtype == np.float64 and checked.shape == shape
+    np.testing.assert_array_equal(checked, points)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros((2, 2)), r"^points must have shape \(\.\.\., 3\), got \(2, 2\)$"),
+    (np.zeros((3, 2)), r"^points must have shape \(\.\.\., 3\), got \(3, 2\)$"),
+    (5.0, r"^points must have shape \(\.\.\., 3\), got \(\)$"),
+    ([[0.0, np.nan, 0.0]], r"^points contains NaN or infinite values$"),
+])
+def test_check_points_refuses_with_the_default_name(bad: object, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        tf.check_points(bad)
+
+
+def test_check_points_with_a_count_names_the_points() -> None:
+    joints = np.zeros((6, 3))
+    assert tf.check_points(joints, "moving_joints", count=6).shape == (6, 3)
+    with pytest.raises(InputError, match=r"^moving_joints must have shape \(6, 3\), got \(5, 3\)$"):
+        tf.check_points(joints[:5], "moving_joints", count=6)
