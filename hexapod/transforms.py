@@ -263,7 +263,9 @@ def swing_rotation(from_direction: ArrayLike, to_direction: ArrayLike) -> Array:
     cos = np.einsum("...k,...k->...", a, b)
     if np.any((sin < 1e-15) & (cos < 0)):
         raise InputError("opposite directions have no unique smallest rotation")
-    unit = np.where(sin[..., None] > 1e-15, cross / np.maximum(sin, 1e-300)[..., None], 0.0)
+    # ">=": at exactly 1e-15 with opposite directions the refusal above does not fire, so the
+    # axis must be used there (a zero axis would give the identity, not a half turn)
+    unit = np.where(sin[..., None] >= 1e-15, cross / np.maximum(sin, 1e-300)[..., None], 0.0)
     return rotation_from_rotvec(unit * np.arctan2(sin, cos)[..., None])
 
 
