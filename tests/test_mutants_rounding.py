@@ -184,10 +184,11 @@ def test_key_points_and_deviation_known_motions() -> None:
 
 # --- repair_rows: re-picking a row by its exact displacement ---------------------------------
 
-def _path(n: int = 16, seed: int = 21):
+def _path(n: int = 16, seed: int = 21, limit: float = 2.0, method: str = "gradual",
+          hi: np.ndarray = HI):
     """A plan input and ``n`` poses on a screw path, their exact lengths, sizes and rounded
     readings (a valid chain of the direction and change-limit rule)."""
-    pi = _plan_input(limit=2.0)
+    pi = _plan_input(method=method, limit=limit, hi=hi)
     side = pi.geometry.moving_side
     start, end = random_poses(np.random.default_rng(seed), (2,), side=side, angle_deg=4.0)
     poses = tf.power(end @ tf.invert(start), np.linspace(0.0, 1.0, n)) @ start
@@ -226,25 +227,31 @@ def _exact_worst(pi, planned: np.ndarray, achieved: np.ndarray) -> tuple[float, 
 
 
 def _repaired_by_hand(pi, poses, lengths, readings, rows, bound_mm, bound_deg=np.inf,
-                      worst_first=False):
+                      worst_first=False, size_index=None):
     """repair_rows written as a plain loop over the 64 candidates of each row (with
     ``worst_first``, the allowed candidate farthest from the plan instead)."""
-    geo, off, inc = pi.geometry, OFF[SIZE], INC[SIZE]
-    lo, hi = LO[SIZE], HI[SIZE]
+    geo = pi.geometry
+    lo_s, hi_s, inc_s, off_s = pi.catalogue.range_table()
+    gradual = pi.case.correction.method == "gradual"
+    limit = pi.catalogue.limits.max_change_per_adjustment_mm if gradual else np.inf
+    sizes = np.broadcast_to(SIZE, lengths.shape) if size_index is None else size_index
     out = readings.copy()
     for j in rows:
         if j == 0:
             continue
+        off, inc = off_s[sizes[j]], inc_s[sizes[j]]
         best, best_worst = None, (-np.inf if worst_first else np.inf)
         for c in range(64):
             floor = np.floor((lengths[j] - off) / inc + 1e-9) * inc
             cand = floor + np.array([(c >> i) & 1 for i in range(6)]) * inc
-            if np.any(cand < lo - 1e-9) or np.any(cand > hi + 1e-9):
+            if np.any(cand < lo_s[sizes[j]] - 1e-9) or np.any(cand > hi_s[sizes[j]] + 1e-9):
                 continue
-            if not _follows(cand - out[j - 1], lengths[j] - lengths[j - 1], 2.0):
+            if not _follows(cand + off - out[j - 1] - off_s[sizes[j - 1]],
+                            lengths[j] - lengths[j - 1], limit):
                 continue
-            if j + 1 < len(out) and not _follows(out[j + 1] - cand,
-                                                  lengths[j + 1] - lengths[j], 2.0):
+            if j + 1 < len(out) and not _follows(
+                    out[j + 1] + off_s[sizes[j + 1]] - cand - off,
+                    lengths[j + 1] - lengths[j], limit):
                 continue
             status = kin.solve_pose_status(geo.reference_joints, geo.moving_joints, cand + off,
                                            guess=poses[j])
@@ -304,3 +311,58 @@ def test_repair_rows_respects_the_degree_bound() -> None:
                                    bound_deg)
         expected = _repaired_by_hand(pi, poses, lengths, readings, rows, np.inf, bound_deg)
         np.testing.assert_allclose(got, expected, atol=1e-12, err_msg=str(bound_deg))
+
+
+@pytest.mark.parametrize(("seed", "limit", "method", "hi0"), [
+    (1, 2.0, "gradual", 95.0), (2, 1.0, "gradual", 95.0), (3, 0.5, "gradual", 95.0),
+    (4, 1.0, "acute", 95.0), (5, 1.0, "gradual", 71.0), (6, 0.5, "acute", 71.0)])
+def test_repair_rows_equals_the_loop_on_varied_rows(seed: int, limit: float, method: str,
+                                                      hi0: float) -> None:
+    # sizes that change along the path (strut 2 swaps at row 8), tight and absent change
+    # limits, an upper end of size 0 that cuts some candidates, rows set to the candidate
+    # farthest from the plan, and rows to repair that include row 0 and the last two
+    hi = np.array([hi0, HI[1]])
+    pi, poses, lengths, _, _ = _path(seed=seed, limit=limit, method=method, hi=hi)
+    size_index = np.broadcast_to(SIZE, (16, 6)).copy()
+    size_index[8:, 1] = 0
+    readings = rounding.round_readings(pi, poses, lengths, size_index,
+                                       rounding.key_points_in_ring(pi, poses), None)
+    rng = np.random.default_rng(seed)
+    spoilt = sorted(rng.choice(np.arange(1, 16), 5, replace=False).tolist())
+    readings = _repaired_by_hand(pi, poses, lengths, readings, spoilt, np.inf,
+                                 worst_first=True, size_index=size_index)
+    rows = np.array(sorted({0, 14, 15, *spoilt, *rng.choice(np.arange(1, 16), 3).tolist()}))
+    for bound in (np.inf, 0.05):
+        got = rounding.repair_rows(pi, poses, lengths, size_index, readings, rows, bound)
+        expected = _repaired_by_hand(pi, poses, lengths, readings, rows, bound,
+                                     size_index=size_index)
+        np.testing.assert_allclose(got, expected, atol=1e-12, err_msg=f"bound {bound}")
+
+
+
+@pytest.mark.parametrize(("seed", "spoilt"), [(7, [13, 14, 15]), (5, list(range(1, 16, 2)))])
+def test_repair_rows_every_row_against_the_loop(seed: int, spoilt: list[int]) -> None:
+    # every row repaired in order: some have no allowed candidate (the later ones are still
+    # repaired), and the last but one must respect the last (seed 7: its best candidate
+    # alone would step against the last row's reading)
+    pi, poses, lengths, size_index, readings = _path(seed=seed, limit=1.0)
+    readings = _repaired_by_hand(pi, poses, lengths, readings, spoilt, np.inf, worst_first=True)
+    rows = np.arange(16)
+    got = rounding.repair_rows(pi, poses, lengths, size_index, readings, rows, np.inf)
+    np.testing.assert_allclose(got, _repaired_by_hand(pi, poses, lengths, readings, rows, np.inf),
+                               atol=1e-12)
+
+
+def test_allowed_at_exactly_the_tolerances() -> None:
+    tol = 1e-9
+    # a change of exactly the tolerance is a change (lengthening): any forward step goes
+    assert rounding._allowed(np.array([0.5, 0, 0, 0, 0, 0]), np.array([tol, 0, 0, 0, 0, 0]),
+                             1.0)
+    # steps exactly the tolerance against the direction, or off a still strut, are allowed
+    move = np.array([0.6, -0.4, 0.0, 0.0, 0.0, 0.0])
+    assert rounding._allowed(np.array([-tol, tol, tol, -tol, 0.0, 0.0]), move, 1.0)
+    # a step of exactly the limit plus the tolerance is allowed, the next float above not
+    edge = 1.0 + tol
+    assert rounding._allowed(np.array([edge, 0, 0, 0, 0, 0]), move, 1.0)
+    assert not rounding._allowed(np.array([np.nextafter(edge, 2.0), 0, 0, 0, 0, 0]), move, 1.0)
+    assert rounding._allowed(np.array([0.6, -edge, 0, 0, 0, 0]), move, 1.0)
