@@ -137,6 +137,35 @@ class Layout:
     note: str = ""
 
 
+    def pairs(self, position: str) -> tuple[tuple[int, int], ...]:
+        """The two joints (indices 0..5) of each pair on the ``proximal`` or ``distal`` ring:
+        joints that share a pair centre."""
+        centres = getattr(self, f"{position}_pair_centre_deg")
+        groups: dict[float, list[int]] = {}
+        for i, centre in enumerate(centres):
+            groups.setdefault(float(centre), []).append(i)
+        return tuple((g[0], g[1]) for g in groups.values() if len(g) == 2)
+
+
+#: How much farther apart than a strut is thick the two joints of a pair must be (mm): at
+#: exactly the diameter the struts touch at their joints, and in floating point the strut
+#: collision check sees them overlap on every row of every plan.
+PAIR_CLEARANCE_MM = 1e-6
+
+
+def pair_gaps(joints: np.ndarray, pairs: Iterable[tuple[int, int]],
+              strut_diameter_mm: float) -> list[tuple[int, int, float]]:
+    """The pairs of ``joints`` (6, 3) (mm) whose two joints are not farther apart than a strut
+    is thick (plus :data:`PAIR_CLEARANCE_MM`): (joint, joint, distance mm), joints 0..5.
+    Such a ring could carry no plan: its struts collide at their joints whatever the pose."""
+    out = []
+    for a, b in pairs:
+        distance = float(np.linalg.norm(joints[a] - joints[b]))
+        if not distance > strut_diameter_mm + PAIR_CLEARANCE_MM:
+            out.append((a, b, distance))
+    return out
+
+
 @dataclass(frozen=True)
 class Limits:
     """Safety limits checked on every row of a plan."""

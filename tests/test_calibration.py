@@ -230,7 +230,7 @@ def test_gross_ring_error_is_flagged_by_name(tmp_path: Path) -> None:
     result, out = _calibrate(tmp_path, text)
     assert result.exit_code == 0, result.output
     assert "warning: poor fit for ring 155 mm" in result.output
-    assert (f"ring[1].distance_mm[7] (joints {ALL_PAIRS[7]}) (the 2nd [[ring]] entry) is the "
+    assert (f"ring[1].distance_mm[7] (joints {ALL_PAIRS[7]}; the 2nd [[ring]] entry) is the "
             "most likely wrong") in result.output
     assert out.is_file()
 
@@ -564,7 +564,49 @@ def test_pair_spacing_below_the_strut_diameter_is_refused(tmp_path: Path) -> Non
     truth = parse_catalogue(data, "truth")
     result, out = _calibrate(tmp_path, _measurement_text(truth, np.random.default_rng(5)))
     assert result.exit_code == 2, result.output
-    assert "the fitted pair spacing of the 155 mm ring, 11.98 mm, is less" in result.output
-    assert "less than the strut diameter 14 mm (limits.strut_diameter_mm)" in result.output
+    assert ("the fitted pair spacing of the 155 mm ring, 11.980 mm, is not more than the "
+            "strut diameter 14 mm (limits.strut_diameter_mm)") in result.output
     assert "'ring[0], ring[1]'" in result.output
     assert not out.exists()
+
+
+SAMPLE_MEASUREMENTS = ROOT / "sample_cases" / "hardware" / "calibration_example.toml"
+
+
+def _sample_with_pairs(tmp_path: Path, first: str, second: str) -> tuple[Any, Path]:
+    text = SAMPLE_MEASUREMENTS.read_text()
+    text = text.replace("distance_mm = [15.08, 15.09, 15.07", f"distance_mm = [{first}")
+    text = text.replace("distance_mm = [15.08, 15.12, 15.07", f"distance_mm = [{second}")
+    return _calibrate(tmp_path, text)
+
+
+@pytest.mark.parametrize(("pairs", "written"), [("13.9575, 13.9575, 13.9575", "14.000"),
+                                                 ("13.957, 13.957, 13.957", "14.000"),
+                                                 ("13.9, 13.9, 13.9", "13.945")])
+def test_a_spacing_that_would_be_written_as_the_diameter_is_refused(
+        tmp_path: Path, pairs: str, written: str) -> None:
+    # the first two fits lie just above and just below 14 mm (about 14.0004 and 13.9995) and
+    # would both be written as 14.000, not more than the 14 mm strut diameter: nothing is
+    # written
+    result, out = _sample_with_pairs(tmp_path, pairs, pairs)
+    assert result.exit_code == 2, result.output
+    assert f"155 mm ring, {written} mm, is not more than the strut diameter 14 mm" in \
+        result.output
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "measurements.toml"]
+
+
+def test_a_refused_spacing_still_names_the_likely_wrong_measurement(tmp_path: Path) -> None:
+    result, out = _sample_with_pairs(tmp_path, "14.1, 14.1, 14.1", "14.1, 14.1, 11.0")
+    assert result.exit_code == 2, result.output
+    assert "is not more than the strut diameter" in result.output
+    assert ("ring[1].distance_mm[2] (joints [6, 1]; the 2nd [[ring]] entry) is the most "
+            "likely wrong") in result.output
+    assert not out.exists()
+
+
+def test_a_spacing_just_over_the_diameter_is_written(tmp_path: Path) -> None:
+    pairs = "14.02, 14.02, 14.02"
+    result, out = _sample_with_pairs(tmp_path, pairs, pairs)
+    assert result.exit_code == 0, result.output
+    assert "rings[155].pair_spacing_mm" in result.output and out.is_file()

@@ -100,21 +100,66 @@ def _mutate(path: list[Any], value: Any = None, delete: bool = False) -> dict[st
     (["bogus"], 1, False, "bogus.*unknown key"),
     (["limits", "max_condition_number"], {"value": 0, "provenance": "default"}, False, "> 0"),
     (["ring_defaults", "pair_spacing_mm"], {"value": 13.9, "provenance": "weak"}, False,
-     r"ring_defaults.pair_spacing_mm': 13.9 mm \(ring 130 mm\) is less than the strut "
-     r"diameter 14 mm \(limits.strut_diameter_mm\)"),
+     r"ring_defaults.pair_spacing_mm': 13.9 mm \(ring 130 mm\): the two joints of a pair "
+     r"must be more than the strut diameter, 14 mm \(limits.strut_diameter_mm\), apart"),
+    (["ring_defaults", "pair_spacing_mm"], {"value": 13.9999999, "provenance": "weak"}, False,
+     r"ring_defaults.pair_spacing_mm': 13.9999999 mm"),
+    (["ring_defaults", "pair_spacing_mm"], {"value": 14.0, "provenance": "weak"}, False,
+     r"ring_defaults.pair_spacing_mm': 14 mm \(ring 130 mm\)"),
     (["rings", 2, "pair_spacing_mm"], {"value": 9.0, "provenance": "measured"}, False,
-     r"rings\[2\].pair_spacing_mm': 9 mm \(ring 180 mm\) is less than the strut diameter"),
+     r"rings\[2\].pair_spacing_mm': 9 mm \(ring 180 mm\): the two joints"),
     (["limits", "strut_diameter_mm"], {"value": 15.5, "provenance": "default"}, False,
-     r"ring_defaults.pair_spacing_mm': 15 mm .* less than the strut diameter 15.5 mm"),
+     r"ring_defaults.pair_spacing_mm': 15 mm .* strut diameter, 15.5 mm.*check "
+     r"limits.strut_diameter_mm"),
 ])
 def test_invalid_catalogues(path: list[Any], value: Any, delete: bool, match: str) -> None:
     with pytest.raises(CatalogueError, match=match):
         parse_catalogue(_mutate(path, value, delete), "test.toml")
 
 
-def test_pair_spacing_at_the_strut_diameter_is_allowed() -> None:
-    data = _mutate(["limits", "strut_diameter_mm"], {"value": 15.0, "provenance": "default"})
-    assert float(parse_catalogue(data, "test.toml").limits.strut_diameter_mm) == 15.0
+def test_pair_spacing_just_over_the_strut_diameter_is_allowed_and_plans() -> None:
+    import datetime as dt
+
+    from hexapod.case import (
+        Case,
+        CorrectionSettings,
+        Deformity,
+        FrameSpec,
+        Mounting,
+        Patient,
+    )
+    from hexapod.clinical import build_plan_input
+    from hexapod.planning import plan
+
+    data = _mutate(["ring_defaults", "pair_spacing_mm"], {"value": 14.00001,
+                                                          "provenance": "weak"})
+    cat = parse_catalogue(data, "test.toml")
+    case = Case(mode="chronic", patient=Patient(side="right"),
+                frame=FrameSpec(155, 155, "proximal", neutral_strut_mm=160.0),
+                deformity=Deformity(axial_translation_mm=10, axial_translation_dir="short"),
+                mounting=Mounting(axial_offset_mm=80, axial_offset_dir="proximal"),
+                correction=CorrectionSettings(start_date=dt.date(2026, 12, 1)))
+    assert plan(build_plan_input(case, cat), suggest=False).days > 0
+
+
+def test_explicit_joints_of_a_pair_closer_than_a_strut_are_refused() -> None:
+    from hexapod.geometry import ring_joints
+
+    for position, key in (("proximal", "proximal_joints_mm"), ("distal", "distal_joints_mm")):
+        data = _data()
+        lay = data["layout"]
+        radius = 155 / 2 + 16.3
+        for end in ("proximal", "distal"):
+            spacing = 8.0 if end == position else 15.0
+            joints = ring_joints(radius, spacing, lay[f"{end}_pair_centre_deg"],
+                                 lay[f"{end}_pair_side"])
+            data["rings"][1][f"{end}_joints_mm"] = {"value": joints.tolist(),
+                                                    "provenance": "measured"}
+        first = (1, 2) if position == "proximal" else (1, 6)
+        with pytest.raises(CatalogueError, match=(
+                rf"rings\[1\].{key}': {position} joints {first[0]} and {first[1]} are 8 mm "
+                r"apart \(ring 155 mm\)")):
+            parse_catalogue(data, "test.toml")
 
 
 def test_wrong_joint_count_in_explicit_joints() -> None:
@@ -359,3 +404,19 @@ def test_mutated_catalogues_give_catalogue_errors_only() -> None:
             except HexapodError:
                 pass
     assert outcomes["error"] > 500 and outcomes["ok"] > 0
+
+
+def test_pairs_and_pair_gaps_of_the_layout() -> None:
+    from hexapod.hardware import PAIR_CLEARANCE_MM, pair_gaps
+
+    layout = load_catalogue().layout
+    assert layout.pairs("proximal") == ((0, 1), (2, 3), (4, 5))
+    assert layout.pairs("distal") == ((0, 5), (1, 2), (3, 4))
+    joints = np.zeros((6, 3))
+    edge = 14.0 + PAIR_CLEARANCE_MM
+    joints[1, 0] = edge  # pair (0, 1) exactly at the diameter plus the clearance: too close
+    joints[2:4, 2] = 100.0
+    joints[3, 0] = np.nextafter(edge, 20.0)  # the next float up: clear
+    joints[4:6, 2] = [-30.0, -20.0]  # 10 mm: too close
+    assert pair_gaps(joints, layout.pairs("proximal"), 14.0) == [(0, 1, edge), (4, 5, 10.0)]
+    assert pair_gaps(joints, [], 14.0) == []

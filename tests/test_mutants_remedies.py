@@ -210,3 +210,15 @@ def test_apply_suggestion_changes_keys_in_one_or_several_sections() -> None:
                                                      "frame.neutral_strut_mm": 170.0}))
     assert two.correction.rate_mm_per_day == 0.4 and two.frame.neutral_strut_mm == 170.0
     assert two.correction.adjustments_per_day == 4 and two.deformity == case.deformity
+
+
+def test_larger_rings_are_larger_than_both_of_the_frame() -> None:
+    case = _case()
+    mixed = dataclasses.replace(case, frame=dataclasses.replace(case.frame,
+                                                                distal_ring_mm=180))
+    for frame in (mixed.frame, dataclasses.replace(mixed.frame, proximal_ring_mm=180,
+                                                   distal_ring_mm=155)):
+        pi = _pi(dataclasses.replace(case, frame=frame))
+        rings = [v["frame.distal_ring_mm"] for k, v in _listed(pi, "ring_gap")
+                 if k == "ring_size"]
+        assert rings == [205, 230]

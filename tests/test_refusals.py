@@ -331,31 +331,47 @@ def test_remedy_candidates_for_rounding_and_fitted_sizes() -> None:
     assert first.changes == {"frame.strut_sizes": ("medium",) * 6}
 
 
-def test_a_larger_ring_suggestion_says_which_of_its_numbers_are_not_measured() -> None:
-    from hexapod.io.messages import suggestion_message, suggestion_to_dict
-    from hexapod.planning import remedies
-
-    gap = (Violation("ring_gap", 0, None, 3.0, 5.0),)
-    plain = [s for s in remedies._candidates(build_plan_input(case(), CATALOGUE), gap)
-             if s.kind == "ring_size"]
-    assert [s.changes["frame.distal_ring_mm"] for s in plain] == [180, 205, 230]
-    assert all(s.unmeasured == () for s in plain)  # nothing is measured in tsf-like
-    assert "not measured" not in suggestion_message(dataclasses.replace(plain[0], days=9))
-    # a clinic that measured its 155 mm ring (and, here, its 205 mm ring) but not the others
+def _clinic_catalogue() -> Catalogue:
+    """tsf-like with the 155 mm ring and the short and medium offsets marked measured."""
     data: dict[str, Any] = copy.deepcopy(_DATA)
     for ring in data["rings"]:
-        if ring["size_mm"]["value"] in (155, 205):
+        if ring["size_mm"]["value"] == 155:
             for key in ("joint_radius_offset_mm", "pair_spacing_mm"):
                 ring[key] = {"value": data["ring_defaults"][key]["value"],
                              "provenance": "measured", "note": "calipers"}
-    measured = parse_catalogue(data, "clinic")
-    found = [s for s in remedies._candidates(build_plan_input(case(), measured), gap)
-             if s.kind == "ring_size"]
-    assert [s.unmeasured for s in found] == [
-        ("rings[180].joint_radius_offset_mm", "rings[180].pair_spacing_mm"), (),
-        ("rings[230].joint_radius_offset_mm", "rings[230].pair_spacing_mm")]
-    text = suggestion_message(dataclasses.replace(found[0], days=9))
-    assert text.endswith("; not measured in this catalogue: rings[180].joint_radius_offset_mm, "
-                         "rings[180].pair_spacing_mm (measure them, hexapod calibrate, before "
-                         "relying on this plan)")
-    assert suggestion_to_dict(found[0])["unmeasured"] == list(found[0].unmeasured)
+    for size in data["strut_sizes"]:
+        if size["name"] in ("short", "medium"):
+            size["reading_to_length_offset_mm"]["provenance"] = "measured"
+    return parse_catalogue(data, "clinic")
+
+
+def test_a_suggestion_says_which_numbers_its_plan_relies_on_are_not_measured() -> None:
+    from hexapod.io.messages import suggestion_message, suggestion_to_dict
+    from hexapod.planning import remedies
+
+    clinic = _clinic_catalogue()
+    on_155 = plan(build_plan_input(case(), clinic))
+    used = sorted({name for row in on_155.size_names for name in row})
+    assert remedies._unmeasured(on_155) == tuple(
+        f"strut_sizes[{name}].reading_to_length_offset_mm" for name in ("x-short", "long")
+        if name in used)
+    bigger = dataclasses.replace(case(), frame=dataclasses.replace(
+        case().frame, proximal_ring_mm=180, distal_ring_mm=180))
+    on_180 = plan(build_plan_input(bigger, clinic))
+    assert remedies._unmeasured(on_180)[:2] == ("rings[180].joint_radius_offset_mm",
+                                                "rings[180].pair_spacing_mm")
+    # nothing measured in the catalogue: nothing listed
+    assert remedies._unmeasured(plan(build_plan_input(bigger, CATALOGUE))) == ()
+    # find_remedies records it with each suggestion, and the words and JSON carry it
+    gap = (Violation("ring_gap", 0, None, 3.0, 5.0),)
+    found = remedies.find_remedies(build_plan_input(case(), clinic), gap, plan, most=6)
+    (ring,) = [s for s in found if s.kind == "ring_size"]
+    assert ring.changes["frame.distal_ring_mm"] == 180
+    assert ring.unmeasured == remedies._unmeasured(on_180)
+    text = suggestion_message(ring)
+    assert text.endswith("; it relies on numbers not measured in this catalogue: "
+                         + ", ".join(ring.unmeasured) + " (measure them with `hexapod "
+                         "calibrate` before relying on this plan)")
+    assert suggestion_to_dict(ring)["unmeasured"] == list(ring.unmeasured)
+    plain = dataclasses.replace(ring, unmeasured=())
+    assert "not measured" not in suggestion_message(plain)

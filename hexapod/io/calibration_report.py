@@ -17,7 +17,7 @@ from hexapod.calibration import (
     fit_ring,
     fit_strut_offset,
 )
-from hexapod.hardware import Catalogue, Quantity, RingSize, StrutSize
+from hexapod.hardware import PAIR_CLEARANCE_MM, Catalogue, Quantity, RingSize, StrutSize
 from hexapod.io.measurement_file import (
     MeasurementError,
     Measurements,
@@ -71,7 +71,10 @@ def with_entry_number(key: str) -> str:
     found = re.match(r"(\w+)\[(\d+)\]", key)
     if found is None:
         return key
-    return f"{key} (the {ordinal(int(found[2]) + 1)} [[{found[1]}]] entry)"
+    entry = f"the {ordinal(int(found[2]) + 1)} [[{found[1]}]] entry"
+    if key.endswith(")"):  # ``... (joints [6, 1])``: one bracket, not two
+        return f"{key[:-1]}; {entry})"
+    return f"{key} ({entry})"
 
 
 def _suspect(keys: Sequence[str], residuals: np.ndarray, standardized: np.ndarray,
@@ -162,12 +165,14 @@ def _one_ring(ring: RingSize, entries: list[RingMeasurement], base: Catalogue,
     _refuse_uncertain([(f"{prefix}.joint_radius_offset_mm", fit.radius),
                        (f"{prefix}.pair_spacing_mm", fit.spacing)], names, warn, meas)
     diameter = float(base.limits.strut_diameter_mm)
-    if not fit.spacing.value >= diameter:
+    written = round(fit.spacing.value, 3)  # what the catalogue will hold
+    if not written > diameter + PAIR_CLEARANCE_MM:
+        hint = f"; {warn}" if warn else ""
         raise MeasurementError(names, f"the fitted pair spacing of the {ring.diameter_mm:g} mm "
-                               f"ring, {fit.spacing.value:.2f} mm, is less than the strut "
-                               f"diameter {diameter:g} mm (limits.strut_diameter_mm): no two "
-                               "struts can be mounted that close; check the joint numbers and "
-                               "the distances", meas.source)
+                               f"ring, {written:.3f} mm, is not more than the strut diameter "
+                               f"{diameter:g} mm (limits.strut_diameter_mm): two struts that "
+                               "close would collide at their joints; check the joint numbers "
+                               f"and the distances{hint}", meas.source)
     if warn:
         warnings.append(warn)
     note = (f"least-squares fit to {fit.radius.count} caliper distances between joint centres "

@@ -22,6 +22,7 @@ from hexapod.hardware import (
     Quantity,
     RingSize,
     StrutSize,
+    pair_gaps,
 )
 from hexapod.io.documents import read_document
 
@@ -294,20 +295,29 @@ def _strut_sizes(r: _Reader, data: dict[str, Any]) -> tuple[tuple[StrutSize, ...
     return tuple(struts), warnings
 
 
-def _check_pairs_clear(r: _Reader, data: dict[str, Any], rings: tuple[RingSize, ...],
-                       strut_diameter_mm: float) -> None:
-    """Two struts of a pair whose joints are closer than a strut is thick overlap at the
-    ring whatever the pose: such a catalogue could plan nothing."""
-    for i, ring in enumerate(rings):
-        explicit = ring.proximal_joints_mm is not None and ring.distal_joints_mm is not None
-        if explicit or float(ring.pair_spacing_mm) >= strut_diameter_mm:
-            continue
-        own = "pair_spacing_mm" in data["rings"][i]
-        raise r.fail(f"rings[{i}].pair_spacing_mm" if own else "ring_defaults.pair_spacing_mm",
-                     f"{float(ring.pair_spacing_mm):g} mm (ring {ring.diameter_mm:g} mm) is less "
-                     f"than the strut diameter {strut_diameter_mm:g} mm "
-                     "(limits.strut_diameter_mm): the two struts of a pair would overlap at "
-                     "their joints; measure the distance between the two joint centres")
+def _check_pairs_clear(r: _Reader, data: dict[str, Any], cat: Catalogue) -> None:
+    """Refuse a ring whose two joints of a pair are not farther apart than a strut is thick:
+    its struts would collide at their joints whatever the pose, so no plan could use it."""
+    diameter = float(cat.limits.strut_diameter_mm)
+    for i, ring in enumerate(cat.rings):
+        for position in ("proximal", "distal"):
+            joints = getattr(cat, f"{position}_joints")(ring.diameter_mm)
+            gaps = pair_gaps(joints, cat.layout.pairs(position), diameter)
+            if not gaps:
+                continue
+            a, b, distance = gaps[0]
+            if getattr(ring, f"{position}_joints_mm") is not None:
+                key = f"rings[{i}].{position}_joints_mm"
+                what = f"{position} joints {a + 1} and {b + 1} are {distance:.10g} mm apart"
+            else:
+                own = "pair_spacing_mm" in data["rings"][i]
+                key = f"rings[{i}].pair_spacing_mm" if own else "ring_defaults.pair_spacing_mm"
+                what = f"{float(ring.pair_spacing_mm):.10g} mm"
+            raise r.fail(key, f"{what} (ring {ring.diameter_mm:g} mm): the two joints of a pair "
+                              f"must be more than the strut diameter, {diameter:.10g} mm "
+                              "(limits.strut_diameter_mm), apart, or the two struts collide at "
+                              "their joints whatever the pose; measure the distance between "
+                              "the joint centres (or check limits.strut_diameter_mm)")
 
 
 def parse_catalogue(data: dict[str, Any], source: str = "<catalogue>") -> Catalogue:
@@ -346,7 +356,8 @@ def parse_catalogue(data: dict[str, Any], source: str = "<catalogue>") -> Catalo
                      f"unknown limit; allowed: {', '.join(Limits.__dataclass_fields__)}")
     limits = Limits(**{k: r.quantity(lim, k, "limits.", kind="positive")
                        for k in Limits.__dataclass_fields__})
-    _check_pairs_clear(r, data, rings, float(limits.strut_diameter_mm))
-    return Catalogue(name=name, description=description, rings=rings, strut_sizes=struts,
-                     colours=colours, layout=layout, limits=limits, source=source,
-                     warnings=tuple(warnings))
+    cat = Catalogue(name=name, description=description, rings=rings, strut_sizes=struts,
+                    colours=colours, layout=layout, limits=limits, source=source,
+                    warnings=tuple(warnings))
+    _check_pairs_clear(r, data, cat)
+    return cat

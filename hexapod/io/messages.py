@@ -89,8 +89,9 @@ def suggestion_message(suggestion: Any) -> str:
                         for key, value in suggestion.changes.items())
     text = f"this would plan ({suggestion.days} days): {changes}"
     if suggestion.unmeasured:
-        text += (f"; not measured in this catalogue: {', '.join(suggestion.unmeasured)} "
-                 "(measure them, hexapod calibrate, before relying on this plan)")
+        text += (f"; it relies on numbers not measured in this catalogue: "
+                 f"{', '.join(suggestion.unmeasured)} (measure them with `hexapod calibrate` "
+                 "before relying on this plan)")
     return text
 
 

@@ -21,7 +21,6 @@ from hexapod.case import Case
 from hexapod.clinical import PlanInput, build_plan_input
 from hexapod.errors import GeometryError, HexapodError, InputError
 from hexapod.findings import Violation
-from hexapod.hardware import Catalogue
 from hexapod.planning import path
 from hexapod.planning.advice import neutral_candidates
 from hexapod.planning.pace import pace_report
@@ -53,9 +52,10 @@ class Suggestion:
     days : int
         Days of correction of the plan with the change.
     unmeasured : tuple of str
-        Catalogue key paths of numbers the change newly relies on that are not measured,
-        listed when the numbers they replace are (a clinic that calibrated its rings is told
-        that a suggested ring size was not calibrated).
+        Catalogue key paths of the numbers a clinic can measure (``hexapod calibrate``: ring
+        joint geometry, strut reading offsets) that the suggested plan relies on and that are
+        not measured; listed only for a catalogue that holds measured numbers, so that a clinic
+        that calibrated some of its hardware is told when a suggestion rests on the rest.
     """
 
     kind: str
@@ -107,8 +107,7 @@ def _candidates(plan_input: PlanInput, violations: tuple[Violation, ...]
         for ring in rings:
             if ring > max(case.frame.proximal_ring_mm, case.frame.distal_ring_mm):
                 yield Suggestion("ring_size", {"frame.proximal_ring_mm": ring,
-                                               "frame.distal_ring_mm": ring},
-                                 unmeasured=_unmeasured_ring(cat, case, ring))
+                                               "frame.distal_ring_mm": ring})
     if not case.correction.stages:
         yield Suggestion("stages", {"correction.stages": ("lengthen_first",)})
     if "plan_length" in kinds:
@@ -129,15 +128,26 @@ def _candidates(plan_input: PlanInput, violations: tuple[Violation, ...]
             yield Suggestion("adjustments_per_day", {"correction.adjustments_per_day": other})
 
 
-def _unmeasured_ring(cat: Catalogue, case: Case, ring_mm: float) -> tuple[str, ...]:
-    """Joint-geometry keys of ring ``ring_mm`` that are not measured, when some of the case's
-    own rings' are."""
-    frame = case.frame
-    now = cat.plan_quantities(frame.proximal_ring_mm, frame.distal_ring_mm, ())
-    if not any(key.startswith("rings[") and q.provenance == "measured" for key, q in now):
+#: Endings of the catalogue keys of numbers a clinic measures itself (``hexapod calibrate``).
+_MEASURABLE = (".joint_radius_offset_mm", ".pair_spacing_mm", ".reading_to_length_offset_mm",
+               "_joints_mm")
+
+
+def _unmeasured(result: Any) -> tuple[str, ...]:
+    """The measurable catalogue numbers a plan relies on that are not measured, when its
+    catalogue holds any measured number (see :attr:`Suggestion.unmeasured`)."""
+    plan_input = getattr(result, "plan_input", None)
+    if plan_input is None:
         return ()
-    return tuple(key for key, q in cat.plan_quantities(ring_mm, ring_mm, ())
-                 if key.startswith("rings[") and q.provenance != "measured")
+    cat = plan_input.catalogue
+    if not any(q.provenance == "measured" for _, q in cat.quantities()):
+        return ()
+    frame = plan_input.case.frame
+    used = [s.name for s in cat.strut_sizes
+            if any(s.name in row for row in result.size_names)]
+    return tuple(key for key, q in cat.plan_quantities(frame.proximal_ring_mm,
+                                                       frame.distal_ring_mm, used)
+                 if key.endswith(_MEASURABLE) and q.provenance != "measured")
 
 
 def _neutral_candidates(plan_input: PlanInput, sizing: bool) -> Iterator[Suggestion]:
@@ -207,5 +217,6 @@ def find_remedies(plan_input: PlanInput, violations: tuple[Violation, ...],
             result = planner(build_plan_input(changed, plan_input.catalogue))
         except (HexapodError, GeometryError, InputError, ValueError):
             continue
-        found.append(dataclasses.replace(candidate, days=int(np.max(result.day))))
+        found.append(dataclasses.replace(candidate, days=int(np.max(result.day)),
+                                         unmeasured=_unmeasured(result)))
     return found
