@@ -110,9 +110,11 @@ def test_allowed_direction_and_limit() -> None:
 
 
 def test_round_readings_picks_the_best_allowed_candidate() -> None:
-    pi, poses, lengths, size_index, key = _setup(n=6, seed=3)
+    pi, poses, lengths, size_index, _ = _path(n=6, seed=7, limit=1.0)
+    key = rounding.key_points_in_ring(pi, poses)
     out = rounding.round_readings(pi, poses, lengths, size_index, key, None)
     cand, score = rounding.rounding_scores(pi, poses, lengths, size_index, key)
+    assert np.isfinite(score).all()  # inside the sizes: the scores decide
     off = OFF[SIZE]
     exact = lengths - off
     assert np.all(np.isin(np.round((out - exact) / INC[SIZE]).astype(int) + 0, [-1, 0, 1]))
@@ -366,3 +368,126 @@ def test_allowed_at_exactly_the_tolerances() -> None:
     assert rounding._allowed(np.array([edge, 0, 0, 0, 0, 0]), move, 1.0)
     assert not rounding._allowed(np.array([np.nextafter(edge, 2.0), 0, 0, 0, 0, 0]), move, 1.0)
     assert rounding._allowed(np.array([0.6, -edge, 0, 0, 0, 0]), move, 1.0)
+
+
+def _choose_by_hand(cand_len, score, lengths, limit, first_len):
+    """choose_candidates as the rule reads: row by row, the lowest score among the candidates
+    that follow every strut's direction and the limit from the previous row's choice (the
+    first lowest), or the lowest of all when no allowed candidate has a finite score."""
+    n = len(score)
+    chosen = np.zeros(n, dtype=int)
+    chosen[0] = int(np.argmin(score[0]))
+    prev = cand_len[0, chosen[0]] if first_len is None else first_len
+    for j in range(1, n):
+        move = lengths[j] - lengths[j - 1]
+        best, best_score = None, np.inf
+        for c in range(cand_len.shape[1]):
+            if np.isfinite(score[j, c]) and score[j, c] < best_score \
+                    and _follows(cand_len[j, c] - prev, move, limit):
+                best, best_score = c, score[j, c]
+        chosen[j] = int(np.argmin(score[j])) if best is None else best
+        prev = cand_len[j, chosen[j]]
+    return chosen
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_choose_candidates_equals_the_row_by_row_rule(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, inc = 60, 0.5
+    steps = rng.choice([-0.7, -0.3, 0.0, 0.2, 0.45, 0.9], size=(n - 1, 6))
+    steps[rng.random(steps.shape) < 0.1] = 5e-10  # below the tolerance: a still strut
+    lengths = 150.0 + np.vstack([np.zeros(6), np.cumsum(steps, axis=0)])
+    floor = np.floor(lengths / inc) * inc
+    cand_len = floor[:, None, :] + ((np.arange(64)[:, None] >> np.arange(6)) & 1) * inc
+    score = rng.random((n, 64))
+    score[rng.random(score.shape) < 0.15] = np.inf
+    score[7] = np.inf  # a row with no finite candidate at all
+    score[11, :] = 0.5  # ties: the first lowest
+    for limit in (0.5, 1.0, np.inf):
+        for first_len in (None, cand_len[0, 9] + inc):
+            got = rounding.choose_candidates(cand_len, score, lengths, limit, first_len)
+            expected = _choose_by_hand(cand_len, score, lengths, limit, first_len)
+            start = 0 if first_len is None else 1  # row 0 is fixed by first_len
+            np.testing.assert_array_equal(got[start:], expected[start:],
+                                          err_msg=f"limit {limit}, first {first_len}")
+
+
+def test_choose_candidates_two_rows_from_a_fixed_first_row() -> None:
+    # row 1's lowest score steps forward from row 0's own best but back from the fixed
+    # first row: the rule judges the step from the fixed row
+    lengths = np.array([[10.0] * 6, [10.4] * 6])
+    cand_len = np.full((2, 64, 6), 11.0)
+    cand_len[0] = 10.5
+    cand_len[1, 5] = 10.6
+    score = np.ones((2, 64))
+    score[0, 0] = 0.0
+    score[1, 5] = 0.0
+    assert rounding.choose_candidates(cand_len, score, lengths, 1.0, None)[1] == 5
+    fixed = np.full(6, 10.8)
+    assert rounding.choose_candidates(cand_len, score, lengths, 1.0, fixed)[1] == 0
+
+
+def test_choose_candidates_re_picks_at_exactly_the_bounds() -> None:
+    # row 1's best steps back 2e-9 (not allowed); the second best sits exactly at a bound
+    tol, limit = 1e-9, 1.0
+    lengths = np.zeros((2, 6))
+    lengths[1] = 0.5
+    for edge in (-tol, limit + tol):
+        cand_len = np.zeros((2, 64, 6))
+        cand_len[1] = 0.5
+        cand_len[1, 1, 0] = -2 * tol
+        cand_len[1, 2, 0] = edge
+        score = np.ones((2, 64))
+        score[0, 0] = score[1, 1] = 0.0
+        score[1, 2] = 0.5
+        assert rounding.choose_candidates(cand_len, score, lengths, limit, None)[1] == 2, edge
+
+
+def test_choose_candidates_at_exactly_the_bounds() -> None:
+    # strut lengths near 0 so that steps of exactly the tolerance and of exactly the limit
+    # plus the tolerance are exact in floating point
+    tol, limit = 1e-9, 1.0
+    lengths = np.zeros((2, 6))
+    lengths[1] = 0.5  # every strut lengthens
+    cand_len = np.zeros((2, 64, 6))
+    cand_len[1] = 0.5
+    cand_len[1, 1, 0] = -tol  # a step back of exactly the tolerance: allowed
+    cand_len[1, 2, 0] = limit + tol  # a step of exactly the limit plus the tolerance: allowed
+    score = np.ones((2, 64))
+    score[0, 0] = 0.0
+    for c in (1, 2):
+        only = score.copy()
+        only[1, c] = 0.0
+        assert rounding.choose_candidates(cand_len, only, lengths, limit, None)[1] == c
+        assert rounding.choose_candidates(cand_len, only, lengths, limit, cand_len[0, 0])[1] == c
+    low, high = rounding._step_bounds(np.array([tol, -tol, 0.5 * tol, np.nan]), limit)
+    most = limit + tol
+    np.testing.assert_array_equal(low, [-tol, -most, -tol, -most])
+    np.testing.assert_array_equal(high, [most, tol, tol, most])
+
+
+@pytest.mark.parametrize("method", ["gradual", "acute"])
+def test_round_readings_keeps_the_change_limit_only_when_gradual(method: str) -> None:
+    # a path whose limit of 0.5 mm excludes some rows' best candidates (all inside the sizes)
+    pi, poses, lengths, size_index, _ = _path(seed=1, limit=0.5, method=method, n=10)
+    key = rounding.key_points_in_ring(pi, poses)
+    out = rounding.round_readings(pi, poses, lengths, size_index, key, None)
+    cand, score = rounding.rounding_scores(pi, poses, lengths, size_index, key)
+    assert np.isfinite(score).all()
+    off = OFF[SIZE]
+    chosen = _choose_by_hand(cand + off, score, lengths,
+                             0.5 if method == "gradual" else np.inf, None)
+    np.testing.assert_array_equal(out, cand[np.arange(10), chosen])
+    free = _choose_by_hand(cand + off, score, lengths, np.inf, None)
+    assert (method == "gradual") == (not np.array_equal(chosen, free))
+
+
+def test_largest_displacement_over_many_blocks() -> None:
+    rng = np.random.default_rng(3)
+    n = 2 * rounding._BLOCK_ROWS + 37  # three blocks, the last one short
+    twist = rng.normal(size=(n, 5, 6))
+    lever = rng.normal(size=(n, 4, 3)) * 50
+    got = rounding._largest_displacement(twist, lever)
+    moved = twist[:, :, None, :3] + np.cross(twist[:, :, None, 3:], lever[:, None, :, :])
+    np.testing.assert_allclose(got, np.max(np.linalg.norm(moved, axis=-1), axis=-1),
+                               rtol=1e-12)
