@@ -222,3 +222,49 @@ def test_larger_rings_are_larger_than_both_of_the_frame() -> None:
         rings = [v["frame.distal_ring_mm"] for k, v in _listed(pi, "ring_gap")
                  if k == "ring_size"]
         assert rings == [205, 230]
+
+
+def test_rates_are_offered_to_three_decimals() -> None:
+    pi = _pi(_case(rate=0.4444))
+    assert [v["correction.rate_mm_per_day"] for k, v in _listed(pi, "rate", "plan_length")
+            if k == "rate"] == [0.667, 0.889, 1.333, 0.333, 0.222]
+
+
+def test_other_sizes_are_offered_for_each_named_strut() -> None:
+    # strut 1 fitted long, its neighbours medium; a violation without a strut comes first
+    pi = _residual(("long",) + ("medium",) * 5, READINGS)
+    violations = (Violation("strut_range", 1, None, 1.0, 0.5),
+                  Violation("strut_range", 1, 1, 1.0, 0.5))
+    sizes = [dict(s.changes)["frame.strut_sizes"]
+             for s in remedies._candidates(pi, violations) if s.kind == "strut_size"]
+    assert sizes == [("medium",) * 6] + [(name,) + ("medium",) * 5
+                                         for name in ("x-short", "short", "medium")]
+
+
+def test_neutral_readings_for_a_shape_refusal_spread_out_from_the_surgeons() -> None:
+    pi = _pi(_case())
+    readings = [v["frame.neutral_strut_mm"] for k, v in _listed(pi, "joint_angle")
+                if k == "neutral_strut"]
+    distances = [abs(r - 160.0) for r in readings]
+    assert 0 < len(readings) <= 2 * remedies._NEUTRAL_TRIES
+    assert 160.0 not in readings and all(d % 5 == 0 for d in distances)
+    assert distances == sorted(distances)
+    # the nearest first, the shorter of two equally near first
+    for a, b in zip(readings, readings[1:], strict=False):
+        if abs(a - 160) == abs(b - 160):
+            assert a < b
+
+
+def test_find_remedies_keeps_three_by_default() -> None:
+    pi = _pi(_case(rate=0.8, per_day=4))
+    violations = (Violation("rate", 1, None, 1.0, 0.8),
+                  Violation("change_per_adjustment", 1, 2, 1.2, 1.0),
+                  Violation("ring_gap", 0, None, 3.0, 5.0))
+    calls: list[str] = []
+
+    def anything(plan_input: PlanInput) -> Any:
+        calls.append("plan")
+        return SimpleNamespace(day=np.array([0, 9]))
+
+    found = find_remedies(pi, violations, anything)
+    assert len(found) == 3 and len(calls) == 3
