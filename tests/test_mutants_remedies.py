@@ -4,6 +4,7 @@ which violation, in which order, and how many are planned and kept."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import datetime as dt
 from types import SimpleNamespace
 from typing import Any
@@ -250,7 +251,7 @@ def test_neutral_readings_for_a_shape_refusal_spread_out_from_the_surgeons() -> 
     assert 160.0 not in readings and all(d % 5 == 0 for d in distances)
     assert distances == sorted(distances)
     # the nearest first, the shorter of two equally near first
-    for a, b in zip(readings, readings[1:], strict=False):
+    for a, b in itertools.pairwise(readings):
         if abs(a - 160) == abs(b - 160):
             assert a < b
 
