@@ -4,8 +4,8 @@ which violation, in which order, and how many are planned and kept."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import datetime as dt
+import itertools
 from types import SimpleNamespace
 from typing import Any
 
