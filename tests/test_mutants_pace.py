@@ -195,3 +195,31 @@ def test_change_days_adds_days_when_the_fine_estimate_is_short(monkeypatch) -> N
     assert largest_step(first_guess) > 1.0 and fewest > first_guess
     assert pace.change_days(pi, 0, 1) == (fewest, 2)
     assert pace.change_days(pi, 0, fewest + 3) == (fewest + 3, 0)
+
+
+def test_nothing_to_correct_is_one_still_stage_of_no_days() -> None:
+    import dataclasses
+
+    from hexapod.case import Deformity
+
+    case = read_case(ROOT / "sample_cases" / "staged_lengthen_first.toml")
+    still = dataclasses.replace(case, deformity=Deformity(), correction=dataclasses.replace(
+        case.correction, extra_lengthening_mm=0.0))
+    pi = build_plan_input(still, load_catalogue(case.frame.hardware))
+    days, set_by, struts = pace.schedule(pi)
+    assert days.tolist() == [0] and set_by == ("none",) and struts == (0,)
+
+
+def test_stage_lengths_run_from_one_waypoint_to_the_next() -> None:
+    case = read_case(ROOT / "sample_cases" / "staged_lengthen_first.toml")
+    pi = build_plan_input(case, load_catalogue(case.frame.hardware))
+    geo = pi.geometry
+    way = pi.waypoints_in_anatomy
+    assert len(way) == 3
+    for stage in (0, 1):
+        lengths = pace.stage_lengths(pi, stage, 8)
+        for end, point in ((0, way[stage]), (-1, way[stage + 1])):
+            ring = pi.ring_pose_from_fragment(point)
+            np.testing.assert_allclose(
+                lengths[end], kin.strut_lengths(geo.reference_joints, geo.moving_joints, ring),
+                atol=1e-9)
