@@ -18,6 +18,7 @@ from hexapod import _fk_solve as solve
 from hexapod import kinematics as kin
 from hexapod import transforms as tf
 from hexapod.errors import ConvergenceError, InputError, SingularFrameError
+from hexapod.frame import Frame
 from hexapod.geometry import FrameGeometry
 
 from .conftest import random_poses, spec_frame
@@ -444,6 +445,58 @@ def test_default_tolerance_and_iterations(frame: FrameGeometry) -> None:
     loose = kin.solve_pose_status(ref, mov, lengths, moving_side=-1.0, tolerance_mm=1.0)
     assert loose.converged.all() and float(loose.residual_mm.max()) < 1.0
     assert float(loose.residual_mm.max()) > 1e-10  # it stopped early: the tolerance is used
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_default_iterations_are_sixty(frame: FrameGeometry, n: int) -> None:
+    # from 566 mm too far, the capped steps need exactly 60 iterations to converge
+    ref, mov = frame.reference_joints, frame.moving_joints
+    geo_frame = Frame(ref, mov)
+    lengths = np.full((n, 6), NEUTRAL_150)
+    far = tf.from_translation([0.0, 0.0, -716.0])
+    assert not kin.solve_pose_status(ref, mov, lengths, guess=far, max_iterations=59
+                                     ).converged.any()
+    assert kin.solve_pose_status(ref, mov, lengths, guess=far).converged.all()
+    assert geo_frame.solve_pose_status(lengths, far).converged.all()
+    for solved in (kin.solve_pose(ref, mov, lengths, guess=far),
+                   geo_frame.solve_pose(lengths, far)):
+        np.testing.assert_allclose(solved[:, 2, 3], -150.0, atol=1e-9)
+    with pytest.raises(ConvergenceError):
+        kin.solve_pose(ref, mov, lengths, guess=far, max_iterations=59)
+
+
+@pytest.mark.parametrize("picks", [[10, 40], [10, 40, 12]])
+def test_default_tolerance_is_a_tenth_of_a_nanometre(frame: FrameGeometry,
+                                                      picks: list[int]) -> None:
+    # these poses pass a 1e-9 mm tolerance one step early, with residuals of 1.5e-10 to
+    # 7.5e-10 mm: the default 1e-10 mm takes that step
+    ref, mov = frame.reference_joints, frame.moving_joints
+    geo_frame = Frame(ref, mov)
+    poses = random_poses(np.random.default_rng(0), (400,), angle_deg=10.0)[picks]
+    lengths = _loop_lengths(frame, poses)
+    early = kin.solve_pose_status(ref, mov, lengths, moving_side=-1.0, tolerance_mm=1e-9)
+    assert np.all(early.residual_mm > 1e-10)
+    for status in (kin.solve_pose_status(ref, mov, lengths, moving_side=-1.0),
+                   geo_frame.solve_pose_status(lengths)):
+        assert np.all(status.residual_mm < 1e-10)
+    for solved in (kin.solve_pose(ref, mov, lengths, moving_side=-1.0),
+                   geo_frame.solve_pose(lengths)):
+        assert np.max(np.abs(_loop_lengths(frame, solved) - lengths)) < 1e-10
+
+
+def test_condition_message_gives_the_first_bad_value() -> None:
+    frame = spec_frame(rp=100.0, rd=120.0)
+    ref, mov = frame.reference_joints, frame.moving_joints
+    poses = random_poses(np.random.default_rng(5), (3,), angle_deg=10.0)
+    poses[0] = frame.neutral_pose(40.0)  # flatter: a larger condition number than the others
+    lengths = kin.strut_lengths(ref, mov, poses)
+    cond = _cond(frame, lengths, poses)
+    assert f"{cond[0]:.3g}" != f"{cond[-1]:.3g}"  # the first and the last read differently
+    with pytest.raises(SingularFrameError) as exc:
+        kin.solve_pose(ref, mov, lengths, guess=poses, max_condition=1.0)
+    assert _message(exc) == (
+        f"3 pose(s) near a singular configuration (Jacobian condition number {cond[0]:.3g} > "
+        "1; first at index (0,))")
 
 
 def test_solve_pose_returns_a_private_writable_array(frame: FrameGeometry) -> None:
