@@ -172,7 +172,10 @@ def test_joint_heights_must_agree_for_a_neutral_frame() -> None:
         with pytest.raises(GeometryError) as exc:
             call()
         assert _message(exc) == message
-    moving[3, 2] = 5e-10  # within 1e-9 mm: one strut length
+    moving[3, 2] = 5e-9
+    with pytest.raises(GeometryError, match="joint heights differ"):
+        FrameGeometry(geo.reference_joints, moving).neutral_lengths(150.0)
+    moving[3, 2] = 1e-9  # exactly 1e-9 mm: still one strut length
     even = FrameGeometry(geo.reference_joints, moving)
     assert even.neutral_lengths(150.0).shape == (6,)
 
@@ -202,7 +205,7 @@ def test_unequal_tolerance_is_absolute_for_small_offsets() -> None:
         np.sqrt(100.0 - 0.25), abs=1e-6)
     beyond = ref.copy()
     beyond[:, 0] += 0.5
-    beyond[0, 0] += 2e-6  # off by 2e-6 > 1e-6
+    beyond[0, 0] += 1.5e-6  # off by 1.5e-6 > 1e-6
     with pytest.raises(GeometryError, match="unequal struts"):
         FrameGeometry(ref, beyond).neutral_height(10.0)
 
@@ -214,6 +217,12 @@ def test_a_strut_shorter_than_the_horizontal_offset(length: float) -> None:
         geo.neutral_height(length)
     assert _message(exc) == (f"a neutral strut of {length:.3f} mm is shorter than the horizontal "
                              "joint offset 51.764 mm: rings cannot be parallel")
+    # exactly as long as the offset: still refused (parallel rings would be coplanar)
+    ref = spec_frame().reference_joints
+    flat = FrameGeometry(ref, ref + [3.0, 4.0, 0.0])
+    with pytest.raises(GeometryError, match=r"strut of 5\.000 mm .* offset 5\.000 mm"):
+        flat.neutral_height(5.0)
+    assert flat.neutral_height(13.0) == pytest.approx(12.0, abs=1e-12)
     assert geo.neutral_height(51.77) == pytest.approx(np.sqrt(51.77**2 - 51.76380902050415**2),
                                                       rel=1e-6)
 
