@@ -340,6 +340,8 @@ def test_condition_guard_boundary_and_message(n: int) -> None:
     # the guard's number: the Frobenius condition of the Jacobian scaled by the mean radius
     expected = [_frobenius_oracle(_loop_jacobian(frame, p), 110.0) for p in poses]
     np.testing.assert_allclose(cond, expected, rtol=1e-9)
+    chunked = fk._forward(ref, mov, lengths, poses, 1e-10, 60, -1.0, 110.0, chunk=2)[1]
+    np.testing.assert_allclose(chunked, expected, rtol=1e-9)  # every chunk's own numbers
     worst = int(np.argmax(cond))
     limit = float(cond[worst])
     solved = kin.solve_pose(ref, mov, lengths, guess=poses, max_condition=limit)  # equal: ok
@@ -583,6 +585,9 @@ def test_newton_chunk_without_a_workspace(frame: FrameGeometry) -> None:
     out_rot, out_trans, conv, res, same, sing = fk._newton_chunk(
         frame.reference_joints.T.copy(), frame.moving_joints.T.copy(), lengths.T.copy(), rot,
         trans, 1e-10, 60)
+    # the caller's start is left alone
+    np.testing.assert_array_equal(rot, np.broadcast_to(np.eye(3)[:, :, None], (3, 3, 5)))
+    np.testing.assert_array_equal(trans, [[0.0] * 5, [0.0] * 5, [-150.0] * 5])
     assert conv.all() and same.all() and not sing.any() and float(res.max()) < 1e-10
     np.testing.assert_allclose(out_rot.transpose(2, 0, 1), poses[:, :3, :3], atol=1e-9)
     np.testing.assert_allclose(out_trans.T, poses[:, :3, 3], atol=1e-9)
@@ -804,6 +809,9 @@ def test_an_exact_guess_is_on_its_own_branch(frame: FrameGeometry, n: int, side:
     result = kin.solve_pose_status(ref, mov, lengths, guess=poses)
     assert result.converged.all() and result.same_branch.all() and not result.singular.any()
     np.testing.assert_allclose(result.poses, poses, atol=1e-12)
+    # no iteration: each pose is its own guess, rotation and translation as given
+    start = kin.solve_pose_status(ref, mov, lengths, guess=poses, max_iterations=0)
+    np.testing.assert_array_equal(start.poses, poses)
     # and so are unconverged poses that stay on their side
     lengths = kin.strut_lengths(ref, mov, random_poses(np.random.default_rng(14), (n,),
                                                        angle_deg=8.0, side=side))
