@@ -358,6 +358,59 @@ def test_frame_condition_guard_and_check_flag() -> None:
     assert loose.converged and loose.residual_mm > 1e-3
 
 
+@pytest.mark.parametrize("reference", ["proximal", "distal"])
+def test_frame_from_a_case_takes_its_rings_and_reference(reference: str) -> None:
+    case = load_case(ROOT / "sample_cases" / "right_tibia_chronic.toml")
+    spec = dataclasses.replace(case.frame, proximal_ring_mm=155, distal_ring_mm=180,
+                               reference=reference)
+    case = dataclasses.replace(case, frame=spec)
+    cat = case.catalogue
+    assert cat is not None
+    frame = Frame.from_case(case)
+    assert frame.reference == reference and frame.geometry.reference == reference
+    np.testing.assert_array_equal(frame.proximal_joints, cat.proximal_joints(155))
+    np.testing.assert_array_equal(frame.distal_joints, cat.distal_joints(180))
+    np.testing.assert_array_equal(frame.geometry.proximal_joints, cat.proximal_joints(155))
+    assert frame.size_names == tuple(s.name for s in cat.strut_sizes)
+    low, high, increment, offset = cat.range_table()
+    np.testing.assert_array_equal(frame.offset_mm, offset)
+    np.testing.assert_array_equal(frame.min_reading_mm, low)
+    np.testing.assert_array_equal(frame.max_reading_mm, high)
+    np.testing.assert_array_equal(frame.increment_mm, increment)
+    by_default = Frame.from_catalogue(cat, 155, 180)
+    assert by_default.reference == "proximal"
+    np.testing.assert_array_equal(by_default.reference_joints, cat.proximal_joints(155))
+
+
+def test_frame_tables_become_floats_and_names_text() -> None:
+    frame = _sized(min_reading_mm=[10, 20], max_reading_mm=[50, 90], increment_mm=[1, 1],
+                   offset_mm=[60, 100], size_names=(1, 2))
+    for name in ("min_reading_mm", "max_reading_mm", "increment_mm", "offset_mm"):
+        assert getattr(frame, name).dtype == np.float64
+    assert frame.size_names == ("1", "2")
+    assert frame.size_index("2") == 1
+
+
+def test_ring_joints_take_fractional_degrees() -> None:
+    joints = ring_joints(100.0, 2 * 100 * np.sin(np.radians(0.25)),
+                         [22.5, 22.5, 142.5, 142.5, 262.5, 262.5], [-1, 1, -1, 1, -1, 1])
+    angles = np.radians([22.25, 22.75, 142.25, 142.75, 262.25, 262.75])
+    np.testing.assert_allclose(joints[:, :2], 100 * np.stack([np.cos(angles), np.sin(angles)],
+                                                             axis=-1), atol=1e-9)
+
+
+def test_integer_lengths_are_lengths_in_mm() -> None:
+    geo = spec_frame()
+    ref, mov = geo.reference_joints, geo.moving_joints
+    for n in (1, 3):
+        lengths = np.full((n, 6), 160, dtype=int)
+        as_float = kin.solve_pose(ref, mov, lengths.astype(float), moving_side=-1.0)
+        np.testing.assert_array_equal(kin.solve_pose(ref, mov, lengths, moving_side=-1.0),
+                                      as_float)
+        horiz = 2 * 100.0**2 * (1 - np.cos(np.radians(30.0)))
+        np.testing.assert_allclose(as_float[:, 2, 3], -np.sqrt(160.0**2 - horiz), atol=1e-9)
+
+
 def test_frame_from_case_needs_a_catalogue() -> None:
     case = load_case(ROOT / "sample_cases" / "right_tibia_chronic.toml")
     frame = Frame.from_case(case)
