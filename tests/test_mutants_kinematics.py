@@ -664,6 +664,21 @@ def test_pivot_order_cache_is_bounded(frame: FrameGeometry,
     np.testing.assert_array_equal(first, fk._pivot_order_uncached(ref, mov, -1.0))
 
 
+def test_pivot_order_cache_tells_frames_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fk, "_PIVOT_ORDERS", {})
+    shake = np.random.default_rng(0).normal(size=(3, 6, 3)) * 5.0
+    base = spec_frame()
+    ref = base.reference_joints + shake[0]
+    movers = [base.moving_joints + shake[1], base.moving_joints + shake[2]]
+    rings = [(ref, movers[0]), (ref, movers[1]), (movers[0], movers[1])]
+    expected = [fk._pivot_order_uncached(a, b, -1.0).tolist() for a, b in rings]
+    assert expected[0] != expected[1] and expected[0] != expected[2]
+    for (a, b), order in zip(rings, expected, strict=True):
+        assert fk._pivot_order(a, b, -1.0).tolist() == order
+    for (a, b), order in zip(rings, expected, strict=True):  # again, from the cache
+        assert fk._pivot_order(a, b, -1.0).tolist() == order
+
+
 def test_rotation_step_mixing_tiny_and_large_angles(rng: np.random.Generator) -> None:
     omega = rng.normal(size=(3, 5))
     omega *= np.array([0.5, 1e-9, 0.0, 5e-5, 2.0]) / np.linalg.norm(omega, axis=0)
