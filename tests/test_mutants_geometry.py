@@ -118,6 +118,17 @@ def test_frame_geometry_rings_and_sides() -> None:
     assert geo.reference_joints[0, 0] == prox[0, 0]
 
 
+@pytest.mark.parametrize("shape", [(5, 3), (7, 3), (2, 6, 3)])
+def test_frame_geometry_needs_six_joints_per_ring(shape: tuple[int, ...]) -> None:
+    six = spec_frame().reference_joints
+    with pytest.raises(InputError) as exc:
+        FrameGeometry(np.ones(shape), six)
+    assert _message(exc) == f"reference_joints must have shape (6, 3), got {shape}"
+    with pytest.raises(InputError) as exc:
+        FrameGeometry(six, np.ones(shape))
+    assert _message(exc) == f"moving_joints must have shape (6, 3), got {shape}"
+
+
 def test_frame_geometry_bad_reference() -> None:
     joints = spec_frame().reference_joints
     with pytest.raises(InputError) as exc:
@@ -193,6 +204,10 @@ def test_unequal_struts_have_no_neutral_height() -> None:
     nudged[0, :2] *= 1 + 1e-8
     height = FrameGeometry(geo.reference_joints, nudged).neutral_height(160.0)
     assert height == pytest.approx(np.sqrt(160.0**2 - horiz), abs=1e-4)
+    # the height is strut 1's
+    first = float(np.sum((nudged[0, :2] - geo.reference_joints[0, :2]) ** 2))
+    assert abs(first - horiz) > 1e-5
+    assert height == pytest.approx(np.sqrt(160.0**2 - first), abs=1e-11)
 
 
 def test_unequal_tolerance_is_absolute_for_small_offsets() -> None:

@@ -113,6 +113,19 @@ def test_strut_lengths_checks_poses_by_default(frame: FrameGeometry) -> None:
         _loop_lengths(frame, bad), atol=1e-12)  # unchecked by default
 
 
+def test_ik_with_moving_joints_off_the_plane_but_on_the_x_axis(rng: np.random.Generator
+                                                               ) -> None:
+    # y = 0 and z != 0 for every moving joint: the z products cannot be skipped
+    ref = rng.normal(size=(6, 3)) * 80
+    mov = np.zeros((6, 3))
+    mov[:, 0] = rng.normal(size=6) * 80
+    mov[:, 2] = rng.normal(size=6) * 10
+    poses = random_poses(rng, (4,), angle_deg=20.0)
+    loop = [[np.linalg.norm(p[:3, :3] @ m + p[:3, 3] - b) for b, m in zip(ref, mov, strict=True)]
+            for p in poses]
+    np.testing.assert_allclose(kin.strut_lengths(ref, mov, poses), loop, rtol=0, atol=1e-11)
+
+
 def test_strut_lengths_of_an_empty_batch(frame: FrameGeometry) -> None:
     out = kin.strut_lengths(frame.reference_joints, frame.moving_joints, np.zeros((0, 4, 4)))
     assert out.shape == (0, 6)
@@ -317,9 +330,13 @@ def test_a_failure_before_a_singular_pose_is_the_one_named(frame: FrameGeometry)
     lengths[1] = [20, 400, 20, 400, 20, 400.0]
     guesses = np.broadcast_to(frame.neutral_pose(150.0), (3, 4, 4)).copy()
     guesses[2] = frame.neutral_pose(0.0)
-    with pytest.raises(ConvergenceError, match=r"for 2 of 3 length set\(s\) \(first at index "
-                                               r"\(1,\)"):
+    residual = float(kin.solve_pose_status(ref, mov, lengths, guess=guesses).residual_mm[1])
+    with pytest.raises(ConvergenceError) as exc:
         kin.solve_pose(ref, mov, lengths, guess=guesses)
+    assert _message(exc).startswith(
+        "forward kinematics did not converge for 2 of 3 length set(s) (first at index (1,): "
+        f"lengths [20.0, 400.0, 20.0, 400.0, 20.0, 400.0] mm, residual {residual:.3g} mm)")
+    assert abs(residual - NEUTRAL_150 + np.sqrt(HORIZ)) > 1.0  # not the singular pose's
 
 
 def _cond(frame: FrameGeometry, lengths: np.ndarray, guess: np.ndarray) -> np.ndarray:
