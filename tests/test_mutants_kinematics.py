@@ -230,6 +230,20 @@ def test_default_guess_needs_a_side(frame: FrameGeometry) -> None:
                              "reference ring, +1: along +z); hexapod.Frame.solve_pose knows it")
 
 
+@pytest.mark.parametrize("lengths, message", [
+    ([150, 150, np.nan, 150, 150, 150], "lengths contain NaN or infinite values"),
+    (np.full(5, 150.0), "lengths must have shape (..., 6), got (5,)"),
+    ([150, 150, 0.0, 150, 150, 150], "lengths must be > 0 mm"),
+])
+def test_default_guess_refuses_bad_lengths(frame: FrameGeometry, lengths: object,
+                                           message: str) -> None:
+    # as solve_pose does: never a NaN start pose or a numpy broadcasting error
+    with pytest.raises(InputError) as exc:
+        kin.default_guess(frame.reference_joints, frame.moving_joints, lengths,  # type: ignore[arg-type]
+                          moving_side=-1.0)
+    assert _message(exc) == message
+
+
 @pytest.mark.parametrize("side", [0.0, 0.5, 2.0, -2.0, np.nan])
 def test_moving_side_must_be_one_or_minus_one(frame: FrameGeometry, side: float) -> None:
     ref, mov = frame.reference_joints, frame.moving_joints
