@@ -351,6 +351,32 @@ def test_frame_kinematics_use_its_own_side() -> None:
                                                         pose, 100.0), rtol=1e-12)
 
 
+def test_frame_kinematics_at_an_asymmetric_pose(rng: np.random.Generator) -> None:
+    geo = spec_frame(rp=100.0, rd=130.0)
+    frame = Frame(geo.reference_joints, geo.moving_joints)
+    ref, mov = geo.reference_joints, geo.moving_joints
+    pose = tf.from_rotation_translation(tf.rotation_from_rotvec([0.1, -0.05, 0.2]),
+                                        [4.0, -3.0, -140.0])
+    loop = [np.linalg.norm(pose[:3, :3] @ m + pose[:3, 3] - b)
+            for b, m in zip(ref, mov, strict=True)]
+    np.testing.assert_allclose(frame.strut_lengths(pose), loop, rtol=0, atol=1e-12)
+    rows = []
+    for b, m in zip(ref, mov, strict=True):
+        lever = pose[:3, :3] @ m
+        unit = (lever + pose[:3, 3] - b) / np.linalg.norm(lever + pose[:3, 3] - b)
+        rows.append(np.concatenate([unit, np.cross(lever, unit)]))
+    np.testing.assert_allclose(frame.jacobian(pose), rows, rtol=0, atol=1e-12)
+    scaled = np.array(rows)
+    scaled[:, 3:] /= 115.0
+    sv = np.linalg.svd(scaled, compute_uv=False)
+    assert frame.condition_number(pose) == pytest.approx(sv[0] / sv[-1], rel=1e-10)
+    # a guess on the other side of the reference ring reaches the mirror assembly
+    mirror = tf.from_translation([0.0, 0.0, 140.0])
+    status = frame.solve_pose_status(frame.strut_lengths(pose), mirror)
+    assert status.converged and status.poses[2, 3] > 100.0
+    assert frame.solve_pose(frame.strut_lengths(pose), mirror)[2, 3] > 100.0
+
+
 def test_frame_condition_guard_and_check_flag() -> None:
     geo = spec_frame()
     frame = Frame(geo.reference_joints, geo.moving_joints)
@@ -491,6 +517,7 @@ def test_check_text() -> None:
     cases = [
         (("x" * 201,), {}, "is 201 characters long; at most 200 allowed"),
         (("abcd",), {"longest": 3}, "is 4 characters long; at most 3 allowed"),
+        (("  " + "x" * 199,), {}, "is 201 characters long; at most 200 allowed"),
         ((7,), {}, "must be text, got 7"),
         (("   ",), {"required": True}, "missing (required): say what it is"),
         (("",), {"required": True}, "missing (required): say what it is"),
