@@ -59,6 +59,11 @@ def test_ring_joints_spacing_inside_the_circle(spacing: float) -> None:
     assert _message(exc) == f"joint pair spacing must be in (0, 200.0) mm, got {spacing}"
 
 
+def test_ring_joints_of_a_small_ring() -> None:
+    joints = ring_joints(0.5, 0.5, PROX_CENTRES, PROX_SIDES)  # any radius above 0 mm
+    np.testing.assert_allclose(np.linalg.norm(joints[:, :2], axis=1), 0.5, rtol=1e-12)
+
+
 def test_ring_joints_spacing_just_inside_is_accepted() -> None:
     joints = ring_joints(100.0, np.nextafter(200.0, 0.0), PROX_CENTRES, PROX_SIDES)
     assert np.all(np.isfinite(joints))
@@ -171,6 +176,19 @@ def test_neutral_lengths_and_height_with_joints_off_the_ring_plane(reference: st
     np.testing.assert_allclose(kin.strut_lengths(geo.reference_joints, geo.moving_joints,
                                                  geo.neutral_pose(150.0)), expected, rtol=1e-12)
     assert geo.neutral_height(float(expected)) == pytest.approx(150.0, abs=1e-9)
+
+
+def test_joint_heights_may_vary_if_each_strut_spans_the_same_height() -> None:
+    # every strut's joints are 3 mm apart along z, though the joints sit at different heights
+    geo = spec_frame()
+    ref, mov = geo.reference_joints.copy(), geo.moving_joints.copy()
+    ref[:, 2] = np.arange(6.0)
+    mov[:, 2] = np.arange(6.0) + 3.0
+    tilted = FrameGeometry(ref, mov)
+    horiz = 2 * 100.0**2 * (1 - np.cos(np.radians(30.0)))
+    np.testing.assert_allclose(tilted.neutral_lengths(150.0), np.sqrt(horiz + 147.0**2),
+                               rtol=1e-12)
+    assert tilted.neutral_height(float(np.sqrt(horiz + 147.0**2))) == pytest.approx(150.0)
 
 
 def test_joint_heights_must_agree_for_a_neutral_frame() -> None:

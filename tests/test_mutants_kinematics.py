@@ -496,6 +496,16 @@ def test_default_iterations_are_sixty(frame: FrameGeometry, n: int) -> None:
         np.testing.assert_allclose(solved[:, 2, 3], -150.0, atol=1e-9)
     with pytest.raises(ConvergenceError):
         kin.solve_pose(ref, mov, lengths, guess=far, max_iterations=59)
+    # from 575 mm too far it takes 61: more than the default allows
+    farther = tf.from_translation([0.0, 0.0, -725.0])
+    assert kin.solve_pose_status(ref, mov, lengths, guess=farther, max_iterations=61
+                                 ).converged.all()
+    assert not kin.solve_pose_status(ref, mov, lengths, guess=farther).converged.any()
+    assert not geo_frame.solve_pose_status(lengths, farther).converged.any()
+    for call in (lambda: kin.solve_pose(ref, mov, lengths, guess=farther),
+                 lambda: geo_frame.solve_pose(lengths, farther)):
+        with pytest.raises(ConvergenceError):
+            call()
 
 
 @pytest.mark.parametrize("picks", [[10, 40], [10, 40, 12]])
