@@ -461,6 +461,14 @@ def test_newton_steps_are_capped(frame: FrameGeometry, n: int) -> None:
                                    max_iterations=1)
     np.testing.assert_allclose(tf.rotation_angle(result.poses), 0.1, atol=1e-12)
     assert np.all(np.linalg.norm(result.poses[:, :3, 3] - [0, 0, -150.0], axis=-1) < 10.0)
+    # 50 mm sideways: one step moves 10 mm, mostly along x
+    sideways = tf.from_translation([50.0, 0.0, -150.0])
+    lengths = np.broadcast_to(kin.strut_lengths(ref, mov, sideways), (n, 6))
+    result = kin.solve_pose_status(ref, mov, lengths, guess=frame.neutral_pose(150.0),
+                                   max_iterations=1)
+    moved = result.poses[:, :3, 3] - [0.0, 0.0, -150.0]
+    np.testing.assert_allclose(np.linalg.norm(moved, axis=-1), 10.0, rtol=1e-12)
+    assert np.all(moved[:, 0] > 9.0)
     # a small step is taken whole
     near = tf.from_translation([0.5, -0.25, -150.0])
     lengths = np.broadcast_to(kin.strut_lengths(ref, mov, near), (n, 6))
