@@ -215,7 +215,7 @@ def default_guess(reference_joints: ArrayLike, moving_joints: ArrayLike, lengths
     squared length."""
     ref, mov = _joints(reference_joints, moving_joints)
     side = _side(None, moving_side)
-    lens = np.asarray(lengths, dtype=float)
+    lens = _check_lengths(lengths)
     horiz = np.sum((mov[:, :2] - ref[:, :2]) ** 2, axis=1)
     h = np.sqrt(np.maximum(np.mean(lens**2 - horiz, axis=-1), 1.0))
     t = np.zeros((*h.shape, 3))
