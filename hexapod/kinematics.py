@@ -335,7 +335,7 @@ def solve_pose(
         Start pose(s); chooses the assembly branch. Default: the neutral frame with the
         moving ring on the ``moving_side`` of the reference ring (see :func:`default_guess`).
     tolerance_mm : float
-        Largest allowed length residual (mm) of a returned pose.
+        A returned pose's length residual (mm) is below this.
     max_iterations : int
         Newton iterations before giving up.
     max_condition : float or None
