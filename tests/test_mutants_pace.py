@@ -223,3 +223,45 @@ def test_stage_lengths_run_from_one_waypoint_to_the_next() -> None:
             np.testing.assert_allclose(
                 lengths[end], kin.strut_lengths(geo.reference_joints, geo.moving_joints, ring),
                 atol=1e-9)
+
+
+def test_an_acute_correction_has_no_days_and_its_pace_is_the_whole_path() -> None:
+    case = read_case(ROOT / "sample_cases" / "acute_fracture_reduction.toml")
+    pi = build_plan_input(case, load_catalogue(case.frame.hardware))
+    report = pace.pace_report(pi)
+    names, path, cortex = pace.stage_paths(pi)
+    assert report.stage_days.dtype == np.int64 and report.stage_days.tolist() == [0] * len(path)
+    assert report.days_set_by == ("acute",) * len(path)
+    assert report.days_set_by_strut == (0,) * len(path)
+    assert report.max_mm_per_day == pytest.approx(float(np.max(path)))
+    assert report.pace_setter == names[int(np.argmax(np.sum(path, axis=0)))]
+    assert report.cortex_max_mm_per_day == pytest.approx(float(np.sum(cortex)))
+
+
+def test_plan_length_is_refused_past_the_policy_bound_only() -> None:
+    from hexapod import policy
+    from hexapod.errors import PlanRefused
+
+    pace._refuse_too_long(np.array([policy.MAX_PLAN_DAYS - 10, 10]))  # exactly the bound
+    with pytest.raises(PlanRefused) as info:
+        pace._refuse_too_long(np.array([policy.MAX_PLAN_DAYS - 10, 11]))
+    (v,) = info.value.violations
+    assert (v.kind, v.value, v.limit) == ("plan_length", policy.MAX_PLAN_DAYS + 1.0,
+                                         float(policy.MAX_PLAN_DAYS))
+
+
+def test_step_bounds_take_the_narrowest_positive_window() -> None:
+    lengths = np.full((5, 6), 110.0)
+    lengths[:, 1] = np.linspace(110.0, 160.0, 5)  # crosses sizes
+    # windows: 30 - 30 = 0 (sizes that only touch: no window), 50 - 49.2 = 0.8, 70 - 69 = 1.0
+    cat = _catalogue([0.0, 30.0, 49.2, 69.0], [30.0, 50.0, 70.0, 90.0],
+                     [100.0] * 4, limit=2.0)
+    np.testing.assert_allclose(pace.step_bounds(SimpleNamespace(catalogue=cat), lengths),
+                               [2.0, 0.8, 2.0, 2.0, 2.0, 2.0])
+    later = _catalogue([0.0, 25.0, 49.2, 69.0], [30.0, 50.0, 70.0, 90.0], [100.0] * 4,
+                       limit=2.0)  # windows 5, 0.8, 1: the narrowest is not the first
+    np.testing.assert_allclose(pace.step_bounds(SimpleNamespace(catalogue=later), lengths),
+                               [2.0, 0.8, 2.0, 2.0, 2.0, 2.0])
+    touching = _catalogue([0.0, 30.0], [30.0, 90.0], [100.0] * 2, limit=2.0)  # no window
+    np.testing.assert_allclose(pace.step_bounds(SimpleNamespace(catalogue=touching), lengths),
+                               np.full(6, 2.0))
