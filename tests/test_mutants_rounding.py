@@ -491,3 +491,48 @@ def test_largest_displacement_over_many_blocks() -> None:
     moved = twist[:, :, None, :3] + np.cross(twist[:, :, None, 3:], lever[:, None, :, :])
     np.testing.assert_allclose(got, np.max(np.linalg.norm(moved, axis=-1), axis=-1),
                                rtol=1e-12)
+
+
+def test_round_readings_from_fixed_first_readings_across_a_size_change() -> None:
+    pi, poses, lengths, _, _ = _path(n=8, seed=7, limit=1.0)
+    size_index = np.broadcast_to(SIZE, (8, 6)).copy()
+    size_index[3:, 1] = 0  # strut 2 changes size (and offset) from row 3
+    key = rounding.key_points_in_ring(pi, poses)
+    cand, score = rounding.rounding_scores(pi, poses, lengths, size_index, key)
+    off = OFF[size_index]
+    free = rounding.round_readings(pi, poses, lengths, size_index, key, None)
+    np.testing.assert_array_equal(
+        free, cand[np.arange(8), _choose_by_hand(cand + off[:, None, :], score, lengths, 1.0,
+                                                 None)])
+    # the frame as it is now: each strut one scale step ahead in the direction it moves
+    first = free[0] + INC[SIZE] * np.sign(lengths[1] - lengths[0])
+    kept = rounding.round_readings(pi, poses, lengths, size_index, key, first)
+    chosen = _choose_by_hand(cand + off[:, None, :], score, lengths, 1.0, first + off[0])
+    np.testing.assert_array_equal(kept[0], first)
+    np.testing.assert_array_equal(kept[1:], cand[np.arange(1, 8), chosen[1:]])
+    assert not np.array_equal(kept[1:], free[1:])  # the fixed row changes the chain
+
+
+def test_a_candidate_exactly_at_a_sizes_end_is_inside() -> None:
+    pi, poses, lengths, size_index, _ = _path(n=3, seed=7)
+    key = rounding.key_points_in_ring(pi, poses)
+    cand, score = rounding.rounding_scores(pi, poses, lengths, size_index, key)
+    assert np.isfinite(score[0]).all()
+    size0 = SIZE == 0
+    # size 0's lower end at the lowest of its struts' ceilings (candidate 63: all ceilings),
+    # its upper end at the highest of their floors (candidate 0: all floors)
+    for column, end in ((63, "lo"), (0, "hi")):
+        lo, hi = LO.copy(), HI.copy()
+        values = cand[0, column, size0]
+        if end == "lo":
+            lo[0] = values.min()
+        else:
+            hi[0] = values.max()
+        at_end = SimpleNamespace(**vars(pi))
+        at_end.catalogue = SimpleNamespace(range_table=lambda lo=lo, hi=hi: (lo, hi, INC, OFF),
+                                           limits=pi.catalogue.limits)
+        _, edge = rounding.rounding_scores(at_end, poses, lengths, size_index, key)
+        assert np.isfinite(edge[0, column]), end  # exactly at the end: inside
+        past = ((cand[0][:, size0] < lo[0]) | (cand[0][:, size0] > hi[0])).any(axis=1)
+        assert past.any() and np.all(np.isinf(edge[0, past])), end
+        assert np.all(np.isfinite(edge[0, ~past])), end
