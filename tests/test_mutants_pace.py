@@ -178,13 +178,16 @@ def test_change_days_adds_days_when_the_fine_estimate_is_short(monkeypatch) -> N
 
     def lengths(plan_input, stage, steps):
         t = np.linspace(0.0, 1.0, steps + 1)
-        out = np.full((steps + 1, 6), 110.0)
+        out = np.full((steps + 1, 6), 150.0)
         out[:, 1] += ramp(t)
-        out[:, 4] += 3.0 * t  # slow and steady: not the strut that sets the days
+        # slow and steady, but from one size into the next through a 0.5 mm window: a
+        # narrower bound than strut 2's, still not the strut that sets the days
+        out[:, 4] = 108.0 + 3.0 * t
         return out
 
     monkeypatch.setattr(pace, "stage_lengths", lengths)
-    pi = SimpleNamespace(catalogue=_catalogue([0.0], [90.0], [100.0], limit=1.0),
+    pi = SimpleNamespace(catalogue=_catalogue([0.0, 9.5], [10.0, 90.0], [100.0, 100.0],
+                                              limit=1.0),
                          case=SimpleNamespace(correction=SimpleNamespace(adjustments_per_day=2)))
 
     def largest_step(d: int) -> float:
@@ -265,3 +268,36 @@ def test_step_bounds_take_the_narrowest_positive_window() -> None:
     touching = _catalogue([0.0, 30.0], [30.0, 90.0], [100.0] * 2, limit=2.0)  # no window
     np.testing.assert_allclose(pace.step_bounds(SimpleNamespace(catalogue=touching), lengths),
                                np.full(6, 2.0))
+
+
+def test_schedule_names_a_swap_window_when_the_setting_strut_crosses_sizes(monkeypatch) -> None:
+    # stage 0: strut 3 sets the days and its bound is a narrow swap window; stage 1: strut 2
+    # sets them at the plain limit; stage 2: the rate does
+    bounds = {0: np.array([1.0, 1.0, 0.4, 1.0, 1.0, 1.0]),
+              1: np.array([0.4, 1.0, 1.0, 1.0, 1.0, 1.0])}
+    setter = {0: (30, 3), 1: (40, 2), 2: (5, 0)}
+    monkeypatch.setattr(pace, "change_days", lambda pi, k, at_least: setter[k])
+    monkeypatch.setattr(pace, "stage_lengths",
+                        lambda pi, k, steps: np.full((steps + 1, 6), float(k)))
+    monkeypatch.setattr(pace, "step_bounds", lambda pi, lengths: bounds[int(lengths[0, 0])])
+    pi = SimpleNamespace(case=SimpleNamespace(correction=SimpleNamespace(rate_mm_per_day=1.0)),
+                         catalogue=SimpleNamespace(limits=SimpleNamespace(
+                             max_change_per_adjustment_mm=1.0)))
+    days, set_by, struts = pace.schedule(pi, np.array([[10.0], [20.0], [5.0]]))
+    assert days.tolist() == [30, 40, 5]
+    assert set_by == ("swap_window", "change_per_adjustment", "rate")
+    assert struts == (3, 2, 0)
+
+
+def test_pace_of_stages_of_one_and_several_days(monkeypatch) -> None:
+    names = ("corresponding point", "cortex")
+    path = np.array([[3.0, 2.0], [6.0, 9.0]])
+    monkeypatch.setattr(pace, "stage_paths", lambda pi: (names, path, np.array([2.5, 9.0])))
+    monkeypatch.setattr(pace, "schedule", lambda pi, p: (np.array([1, 3]), ("rate", "rate"),
+                                                         (0, 0)))
+    pi = SimpleNamespace(case=SimpleNamespace(correction=SimpleNamespace(method="gradual")))
+    report = pace.pace_report(pi)
+    assert report.max_mm_per_day == 3.0  # stage 0: 3 mm in its one day
+    assert report.cortex_max_mm_per_day == 3.0  # max(2.5 / 1, 9 / 3)
+    assert report.pace_setter == "corresponding point"  # 3 / 1 against max(2 / 1, 9 / 3)
+    assert report.stage_days.tolist() == [1, 3]
