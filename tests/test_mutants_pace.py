@@ -301,3 +301,12 @@ def test_pace_of_stages_of_one_and_several_days(monkeypatch) -> None:
     assert report.cortex_max_mm_per_day == 3.0  # max(2.5 / 1, 9 / 3)
     assert report.pace_setter == "corresponding point"  # 3 / 1 against max(2 / 1, 9 / 3)
     assert report.stage_days.tolist() == [1, 3]
+
+
+def test_rate_days_are_integers_and_a_reading_at_a_sizes_start_is_inside() -> None:
+    assert pace.rate_days(np.array([[2.5, 1.0]]), 1.0).dtype == np.int64
+    narrow = SimpleNamespace(catalogue=_catalogue([0.0, 29.5, 49.0], [30.0, 50.0, 70.0],
+                                                  [100.0, 100.0, 100.0], limit=2.0))
+    lengths = np.full((5, 6), 110.0)
+    lengths[:, 4] = np.linspace(129.5, 145.0, 5)  # readings 29.5..45: size 1 from its start
+    np.testing.assert_allclose(pace.step_bounds(narrow, lengths), np.full(6, 2.0))
