@@ -310,3 +310,38 @@ def test_rate_days_are_integers_and_a_reading_at_a_sizes_start_is_inside() -> No
     lengths = np.full((5, 6), 110.0)
     lengths[:, 4] = np.linspace(129.5, 145.0, 5)  # readings 29.5..45: size 1 from its start
     np.testing.assert_allclose(pace.step_bounds(narrow, lengths), np.full(6, 2.0))
+
+
+def test_the_cortex_paces_by_its_fastest_sample_even_the_first() -> None:
+    # a tilt about x through the centre plus 3 mm along z: the cortex sample at +y (the
+    # first of the circle) moves farthest, alone
+    pi = _plan_input()
+    rot = tf.rotation_from_rotvec(np.radians(10.0) * np.array([1.0, 0.0, 0.0]))
+    pi.waypoints_in_anatomy = np.stack([np.eye(4), tf.from_rotation_translation(
+        rot, np.array([0.0, 0.0, 3.0]))])
+    _, path, cortex = pace.stage_paths(pi)
+    samples = pace.cortex_points(pi.corresponding_point, pi.moving_axis, 15.0)
+    np.testing.assert_allclose(samples[0], [0.0, 15.0, 0.0], atol=1e-12)
+    # the +y sample: 15 mm from the tilt axis, turned 10 degrees, lifted 3 mm more
+    lifted = np.array([0.0, 15.0 * np.cos(np.radians(10)), 15.0 * np.sin(np.radians(10)) + 3])
+    assert path[0, 1] == cortex[0] and path[0, 1] >= np.linalg.norm(lifted - samples[0])
+    second = tf.point_path_length(pi.waypoints_in_anatomy[1], samples[1:])
+    assert path[0, 1] > np.max(second)  # strictly faster than every other sample
+
+
+def test_the_strut_that_sets_the_days_is_the_one_nearest_its_own_bound(monkeypatch) -> None:
+    # strut 1 crosses sizes (bound: the 0.5 mm window) and moves 10 mm; strut 2 stays in one
+    # size (bound 1 mm) and moves 18 mm: 10 days of 2 steps, 0.5 mm (all of its bound) for
+    # strut 1, 0.9 mm (90 % of its) for strut 2, so strut 1 sets them
+    def lengths(plan_input, stage, steps):
+        t = np.linspace(0.0, 1.0, steps + 1)
+        out = np.full((steps + 1, 6), 150.0)
+        out[:, 0] = 105.0 + 10.0 * t
+        out[:, 1] = 120.0 + 18.0 * t
+        return out
+
+    monkeypatch.setattr(pace, "stage_lengths", lengths)
+    pi = SimpleNamespace(catalogue=_catalogue([0.0, 9.5], [10.0, 90.0], [100.0, 100.0],
+                                              limit=1.0),
+                         case=SimpleNamespace(correction=SimpleNamespace(adjustments_per_day=2)))
+    assert pace.change_days(pi, 0, 1) == (10, 1)
