@@ -136,7 +136,6 @@ class Layout:
     provenance: str = "unverified"
     note: str = ""
 
-
     def pairs(self, position: str) -> tuple[tuple[int, int], ...]:
         """The two joints (indices 0..5) of each pair on the ``proximal`` or ``distal`` ring:
         joints that share a pair centre."""
