@@ -152,6 +152,12 @@ class Layout:
 PAIR_CLEARANCE_MM = 1e-6
 
 
+def pair_is_clear(distance_mm: float, strut_diameter_mm: float) -> bool:
+    """Whether two joints of a pair ``distance_mm`` apart (mm) leave room for their struts:
+    farther apart than a strut is thick, by :data:`PAIR_CLEARANCE_MM`."""
+    return bool(distance_mm > strut_diameter_mm + PAIR_CLEARANCE_MM)
+
+
 def pair_gaps(joints: np.ndarray, pairs: Iterable[tuple[int, int]],
               strut_diameter_mm: float) -> list[tuple[int, int, float]]:
     """The pairs of ``joints`` (6, 3) (mm) whose two joints are not farther apart than a strut
@@ -160,7 +166,7 @@ def pair_gaps(joints: np.ndarray, pairs: Iterable[tuple[int, int]],
     out = []
     for a, b in pairs:
         distance = float(np.linalg.norm(joints[a] - joints[b]))
-        if not distance > strut_diameter_mm + PAIR_CLEARANCE_MM:
+        if not pair_is_clear(distance, strut_diameter_mm):
             out.append((a, b, distance))
     return out
 

@@ -17,7 +17,7 @@ from hexapod.calibration import (
     fit_ring,
     fit_strut_offset,
 )
-from hexapod.hardware import PAIR_CLEARANCE_MM, Catalogue, Quantity, RingSize, StrutSize
+from hexapod.hardware import Catalogue, Quantity, RingSize, StrutSize, pair_is_clear
 from hexapod.io.measurement_file import (
     MeasurementError,
     Measurements,
@@ -166,7 +166,7 @@ def _one_ring(ring: RingSize, entries: list[RingMeasurement], base: Catalogue,
                        (f"{prefix}.pair_spacing_mm", fit.spacing)], names, warn, meas)
     diameter = float(base.limits.strut_diameter_mm)
     written = round(fit.spacing.value, 3)  # what the catalogue will hold
-    if not written > diameter + PAIR_CLEARANCE_MM:
+    if not pair_is_clear(written, diameter):  # the loader's rule, on the value written
         hint = f"; {warn}" if warn else ""
         raise MeasurementError(names, f"the fitted pair spacing of the {ring.diameter_mm:g} mm "
                                f"ring, {written:.3f} mm, is not more than the strut diameter "
