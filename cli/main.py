@@ -132,7 +132,6 @@ def plan_and_write(load: Callable[[], tuple[Any, dict[str, Any]]], fmt: str,
     drawn into temporary files beside the targets, then all are renamed into place.
     """
     from hexapod.io import outputs
-    from hexapod.io import plots as plotting
     from hexapod.io.files import OutputTransaction
     from hexapod.planning import neutral_strut_advice
     from hexapod.planning import plan as make_plan
@@ -144,7 +143,7 @@ def plan_and_write(load: Callable[[], tuple[Any, dict[str, Any]]], fmt: str,
         if sheet is not None:
             out.add_file(sheet, "sheet")
         if plots is not None:
-            out.add_folder(plots, plotting.plot_file_names())
+            out.add_folder(plots, _plot_file_names())
         try:
             plan_input, marks = load()
             result = make_plan(plan_input)
@@ -170,7 +169,13 @@ def plan_and_write(load: Callable[[], tuple[Any, dict[str, Any]]], fmt: str,
         if target is not None:
             _echo_err(f"wrote {target}")
     if plots is not None:
-        _echo_err(f"wrote {len(plotting.plot_file_names())} plot files to {plots}")
+        _echo_err(f"wrote {len(_plot_file_names())} plot files to {plots}")
+
+
+def _plot_file_names() -> list[str]:
+    from hexapod.io import plots as plotting  # only when plots are asked for: start-up
+
+    return list(plotting.plot_file_names())
 
 
 def _distinct_targets(*targets: Path | None) -> None:

@@ -15,36 +15,77 @@ The package is layered:
    sentence is made there; matplotlib imported only for a PDF or a plot);
 3. the command line -- the package ``hexapod_cli`` (the repository's ``cli/`` folder).
 
-Importing :mod:`hexapod` imports nothing heavier than numpy.
+Importing :mod:`hexapod` is cheap: each public name imports its module on first use, and
+nothing heavier than numpy is imported until a PDF or a plot is asked for.
 """
 
-from hexapod.case import (
-    Case,
-    CorrectionSettings,
-    Deformity,
-    FrameSpec,
-    Mounting,
-    Patient,
-    StructureAtRisk,
-)
-from hexapod.errors import (
-    CaseError,
-    CatalogueError,
-    ConvergenceError,
-    GeometryError,
-    HexapodError,
-    InputError,
-    PlanRefused,
-    SingularFrameError,
-)
-from hexapod.findings import Note, RowWarning, Violation
-from hexapod.frame import Frame
-from hexapod.hardware import Catalogue
-from hexapod.io.catalogue_file import load_catalogue
-from hexapod.io.loading import load_case
-from hexapod.io.messages import note_message, violation_message, warning_message
-from hexapod.planning import Plan, Summary, Swap, plan
-from hexapod.sensitivity import SensitivityResult, Uncertainty, analyse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the names for type checkers and editors; at run time see __getattr__
+    from hexapod.case import (
+        Case,
+        CorrectionSettings,
+        Deformity,
+        FrameSpec,
+        Mounting,
+        Patient,
+        StructureAtRisk,
+    )
+    from hexapod.errors import (
+        CaseError,
+        CatalogueError,
+        ConvergenceError,
+        GeometryError,
+        HexapodError,
+        InputError,
+        PlanRefused,
+        SingularFrameError,
+    )
+    from hexapod.findings import Note, RowWarning, Violation
+    from hexapod.frame import Frame
+    from hexapod.hardware import Catalogue
+    from hexapod.io.catalogue_file import load_catalogue
+    from hexapod.io.loading import load_case
+    from hexapod.io.messages import note_message, violation_message, warning_message
+    from hexapod.planning import Plan, Summary, Swap, plan
+    from hexapod.sensitivity import SensitivityResult, Uncertainty, analyse
+
+#: Where each public name lives; imported on first use (PEP 562), so that a command that
+#: needs only part of the library (``hexapod plan``) does not pay for the rest at start-up.
+_WHERE = {
+    "analyse": "hexapod.sensitivity",
+    "Case": "hexapod.case",
+    "CaseError": "hexapod.errors",
+    "Catalogue": "hexapod.hardware",
+    "CatalogueError": "hexapod.errors",
+    "ConvergenceError": "hexapod.errors",
+    "CorrectionSettings": "hexapod.case",
+    "Deformity": "hexapod.case",
+    "Frame": "hexapod.frame",
+    "FrameSpec": "hexapod.case",
+    "GeometryError": "hexapod.errors",
+    "HexapodError": "hexapod.errors",
+    "InputError": "hexapod.errors",
+    "load_case": "hexapod.io.loading",
+    "load_catalogue": "hexapod.io.catalogue_file",
+    "Mounting": "hexapod.case",
+    "Note": "hexapod.findings",
+    "note_message": "hexapod.io.messages",
+    "Patient": "hexapod.case",
+    "Plan": "hexapod.planning",
+    "plan": "hexapod.planning",
+    "PlanRefused": "hexapod.errors",
+    "RowWarning": "hexapod.findings",
+    "SensitivityResult": "hexapod.sensitivity",
+    "SingularFrameError": "hexapod.errors",
+    "StructureAtRisk": "hexapod.case",
+    "Summary": "hexapod.planning",
+    "Swap": "hexapod.planning",
+    "Uncertainty": "hexapod.sensitivity",
+    "Violation": "hexapod.findings",
+    "violation_message": "hexapod.io.messages",
+    "warning_message": "hexapod.io.messages",
+}
 
 __version__ = "0.1.0"
 
@@ -83,3 +124,20 @@ __all__ = [
     "violation_message",
     "warning_message",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name's module on first use (PEP 562) and keep the name here."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hexapod' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names (``__all__``) with the module's own attributes."""
+    return sorted(set(globals()) | set(__all__))

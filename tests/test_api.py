@@ -46,6 +46,30 @@ def test_public_names_are_exported() -> None:
         assert name in hexapod.__all__
 
 
+def test_public_names_are_the_modules_own_objects() -> None:
+    """The front door imports each name's module on first use: the name is that module's
+    object, a misspelt name is an AttributeError, and dir() lists every public name."""
+    import importlib
+
+    for name, module in hexapod._WHERE.items():
+        assert getattr(hexapod, name) is getattr(importlib.import_module(module), name), name
+    assert set(hexapod._WHERE) | {"__version__"} == set(hexapod.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'plann'"):
+        hexapod.plann  # noqa: B018
+    assert set(hexapod.__all__) <= set(dir(hexapod))
+
+
+def test_import_hexapod_loads_only_what_is_used() -> None:
+    """``import hexapod`` is cheap: a command pays only for the modules it uses."""
+    code = ("import sys, hexapod; before = set(sys.modules)\n"
+            "hexapod.Deformity; after = set(sys.modules)\n"
+            "print(sorted(m for m in before if m.startswith('hexapod.')),"
+            " 'hexapod.sensitivity' in after, 'hexapod.case' in after)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["[]", "False", "True"]
+
+
 def test_plan_from_python_matches_the_command_line() -> None:
     rx = hexapod.plan(hexapod.load_case(SAMPLE))
     doc = json.loads(CliRunner().invoke(main, ["plan", str(SAMPLE), "--format", "json"]).stdout)

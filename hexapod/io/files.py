@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import signal
 import stat
@@ -149,7 +148,7 @@ class OutputTransaction:
         # is noted before it is made: a signal that lands in another thread (BLAS workers do
         # not hold it) can run the handler between creating a file and recording it, and the
         # rollback still finds the file by its tag.
-        self._tag = f"{os.getpid()}x{secrets.token_hex(4)}-"
+        self._tag = f"{os.getpid()}x{os.urandom(4).hex()}-"
         self._dirs: set[Path] = set()
 
     def __enter__(self) -> OutputTransaction:
