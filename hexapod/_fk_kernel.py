@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hexapod._fk_single import newton_single
+from hexapod._fk_soa import _jacobian_soa, _rotation_step, _struts_soa
 from hexapod._fk_solve import _solve_batch, _Workspace
 from hexapod.transforms import check_transform, from_translation
 
@@ -22,6 +24,7 @@ Array = NDArray[np.float64]
 
 FK_CHUNK = 4096  #: poses per chunk of the forward-kinematics kernel
 _SCALAR_UP_TO = 2  #: batches this small run the per-pose kernel in Python floats
+_POOL_BELOW = 4  #: a chunk pools its last poses once fewer than 1 in this many still iterate
 MAX_STEP_MM, MAX_STEP_RAD = 10.0, 0.1  # Newton step caps: a far guess cannot jump branches
 
 
@@ -105,86 +108,6 @@ def _pivot_order_uncached(ref: Array, mov: Array, moving_side: float) -> NDArray
     return order
 
 
-def _struts_soa(ref_t: Array, mov_t: Array, rot: Array, trans: Array,
-                work: _Workspace | None = None) -> tuple[Array, Array, Array]:
-    """Struct-of-arrays strut geometry for poses ``rot`` (3, 3, n), ``trans`` (3, n).
-
-    Returns lever ``R p_i`` (3, 6, n), strut vector ``t + R p_i - b_i`` (3, 6, n) and length
-    (6, n), in ``work``'s arrays when given. ``ref_t``/``mov_t`` are the joints transposed,
-    (3, 6)."""
-    m = trans.shape[-1]
-    if work is None:
-        work = _Workspace(m, 0)
-    lever, vec, length = work.get("lever", m), work.get("vec", m), work.get("length", m)
-    np.multiply(rot[:, 0, None, :], mov_t[0, None, :, None], out=lever)
-    np.multiply(rot[:, 1, None, :], mov_t[1, None, :, None], out=vec)
-    lever += vec
-    if np.any(mov_t[2]):  # joints off the ring plane (catalogue joints lie in it)
-        np.multiply(rot[:, 2, None, :], mov_t[2, None, :, None], out=vec)
-        lever += vec
-    np.subtract(trans[:, None, :], ref_t[:, :, None], out=vec)
-    vec += lever
-    six = work.get("six", m)
-    np.multiply(vec[0], vec[0], out=length)
-    np.multiply(vec[1], vec[1], out=six)
-    length += six
-    np.multiply(vec[2], vec[2], out=six)
-    length += six
-    np.sqrt(length, out=length)
-    return lever, vec, length
-
-
-def _jacobian_soa(lever: Array, vec: Array, length: Array, extra: int,
-                  work: _Workspace | None = None) -> Array:
-    """Jacobian rows ``[u_i, (R p_i) x u_i]`` as an augmented array (6, 6 + extra, n), in
-    ``work``'s array when given (its last ``extra`` columns are left for the caller)."""
-    m = length.shape[-1]
-    if work is None or work.aug.shape[1] < 6 + extra:
-        work = _Workspace(m, extra)
-    aug, unit, six = work.get("aug", m, 6 + extra), work.get("unit", m), work.get("six", m)
-    np.divide(1.0, length, out=six)
-    np.multiply(vec, six, out=unit)
-    np.copyto(aug[:, 0:3], unit.transpose(1, 0, 2))
-    for col, (a, b) in zip((3, 4, 5), ((1, 2), (2, 0), (0, 1)), strict=True):
-        np.multiply(lever[a], unit[b], out=aug[:, col])
-        np.multiply(lever[b], unit[a], out=six)
-        aug[:, col] -= six
-    return aug
-
-
-def _rotation_step(omega: Array, out: Array | None = None) -> Array:
-    """Rodrigues rotation matrices (3, 3, n) from rotation vectors (3, n). Up to 0.15 rad
-    (Newton's steps are capped at :data:`MAX_STEP_RAD`) ``sin x / x`` and
-    ``(1 - cos x) / x**2`` come from their series to ``x**8``, whose next terms are below
-    1e-16 there; larger angles use the trigonometric functions. Written into ``out``
-    (3, 3, n) when given."""
-    x2 = omega[0] * omega[0] + omega[1] * omega[1] + omega[2] * omega[2]
-    if float(np.max(x2, initial=0.0)) <= 0.0225:
-        a = 1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0)))
-        b = 0.5 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0))))
-    else:
-        angle = np.sqrt(x2)
-        small = angle < 1e-4
-        safe = np.where(small, 1.0, angle)
-        a = np.where(small, 1.0 - x2 / 6.0, np.sin(safe) / safe)
-        b = np.where(small, 0.5 - x2 / 24.0, (1.0 - np.cos(safe)) / (safe * safe))
-    if out is None:
-        out = np.empty((3, 3, omega.shape[-1]))
-    np.multiply(omega[:, None, :], omega[None, :, :], out=out)
-    out *= b
-    diag = 1.0 - b * x2
-    for i in range(3):
-        out[i, i] += diag
-    aw = a * omega
-    out[0, 1] -= aw[2]
-    out[1, 0] += aw[2]
-    out[0, 2] += aw[1]
-    out[2, 0] -= aw[1]
-    out[1, 2] -= aw[0]
-    out[2, 1] += aw[0]
-    return out
-
-
 class _Chunk:
     """The state of one chunk's Newton iteration: the poses still iterating (``active``,
     with their ``rot``, ``trans`` and ``target``, batch last) and the results of those that
@@ -244,32 +167,29 @@ def _evaluate(ref_t: Array, mov_t: Array, chunk: _Chunk) -> tuple[Array, ...]:
     return lever, vec, length, worst
 
 
-def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: Array,
-                  tolerance: float, max_iterations: int, work: _Workspace | None = None
-                  ) -> tuple[Array, ...]:
-    """Newton on one chunk (struct of arrays, batch last); converged poses leave the active
-    set, so every pose follows the same iterates whatever else is in its chunk.
+def _iterate(ref_t: Array, mov_t: Array, chunk: _Chunk, tolerance: float,
+             iterations: range, pool_below: int = 0) -> int:
+    """Newton ``iterations`` on a chunk; converged poses (and those that meet a singular
+    Jacobian) leave it. Stops when none is left, or (``pool_below``) before an iteration
+    that fewer than ``pool_below`` poses would take. Returns the next iteration's number.
 
     The branch signs of a pose (each strut's z component, and the sign of ``det J``) are
-    taken at its start and at the iterate it returns (for a pose that stops after
-    ``max_iterations`` without converging, ``det J`` at the iterate before)."""
-    n = target.shape[-1]
-    if work is None or work.size < n:
-        work = _Workspace(n, 6)
-    chunk = _Chunk(target, rot, trans, work)
-    for iteration in range(max_iterations):
+    taken at its first iterate (iteration 0) and at each later one."""
+    for iteration in iterations:
+        if chunk.active.size < pool_below:
+            return iteration
         lever, vec, length, worst = _evaluate(ref_t, mov_t, chunk)
         where = chunk.where()
         chunk.residual[where] = worst
         chunk.end_signs[:6, where] = vec[2] > 0
         done = worst < tolerance
         if iteration and done.all():  # no step left to take: only the sign of det J
-            det = _solve_batch(_jacobian_soa(lever, vec, length, 0, work), work)[1]
+            det = _solve_batch(_jacobian_soa(lever, vec, length, 0, chunk.work), chunk.work)[1]
             chunk.end_signs[6, where] = det > 0
             chunk.converged[chunk.active] = True
             chunk.leave(done)
-            break
-        solved, det = _solve_batch(_jacobian_soa(lever, vec, length, 1, work), work)
+            return iteration + 1
+        solved, det = _solve_batch(_jacobian_soa(lever, vec, length, 1, chunk.work), chunk.work)
         step = solved[:, 0]
         chunk.end_signs[6, where] = det > 0
         if iteration == 0:
@@ -282,9 +202,16 @@ def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: 
             step = step[:, keep]
             chunk.leave(~keep)
         if chunk.active.size == 0:
-            break
+            return iteration + 1
         chunk.move(step)
-    if chunk.active.size:  # not converged in max_iterations: the last iterate and its residual
+    return iterations.stop
+
+
+def _finish(ref_t: Array, mov_t: Array, chunk: _Chunk) -> tuple[Array, ...]:
+    """The results of a chunk whose iterations are over: a pose still iterating did not
+    converge, and keeps its last iterate and residual (and ``det J``'s sign at the iterate
+    before)."""
+    if chunk.active.size:
         _, vec, _, worst = _evaluate(ref_t, mov_t, chunk)
         chunk.residual[chunk.active] = worst
         chunk.end_signs[:6, chunk.active] = vec[2] > 0
@@ -292,6 +219,78 @@ def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: 
     same = np.all(chunk.end_signs == chunk.start_signs, axis=0)
     return (chunk.out_rot, chunk.out_trans, chunk.converged, chunk.residual, same,
             chunk.singular)
+
+
+def _newton_chunk(ref_t: Array, mov_t: Array, target: Array, rot: Array, trans: Array,
+                  tolerance: float, max_iterations: int, work: _Workspace | None = None,
+                  first: int = 0, start_signs: NDArray[np.bool_] | None = None
+                  ) -> tuple[Array, ...]:
+    """Newton on one chunk (struct of arrays, batch last), iterations ``first`` to
+    ``max_iterations``; converged poses leave the active set, so every pose follows the same
+    iterates whatever else is in its chunk. A chunk that starts later than iteration 0
+    takes the branch signs its poses had at their start (``start_signs``, (7, n))."""
+    n = target.shape[-1]
+    if work is None or work.size < n:
+        work = _Workspace(n, 6)
+    chunk = _Chunk(target, rot, trans, work)
+    if start_signs is not None:
+        chunk.start_signs[:] = start_signs
+    _iterate(ref_t, mov_t, chunk, tolerance, range(first, max_iterations))
+    return _finish(ref_t, mov_t, chunk)
+
+
+def _store(poses: Array, status: Array, index: slice | NDArray[np.intp],
+           out: tuple[Array, ...]) -> None:
+    """Write a chunk's results (see :func:`_finish`) into rows ``index`` of the batch."""
+    rot, trans, conv, res, same, sing = out
+    poses[index, :3, :3] = rot.transpose(2, 0, 1)
+    poses[index, :3, 3] = trans.T
+    status[:, index] = conv, res, same, sing
+
+
+class _Pool:
+    """The poses each chunk leaves still iterating once most of it has converged, grouped
+    by their next iteration; they take their last iterations together, in full chunks,
+    instead of as a small tail of every chunk (a numpy call costs about as much for 20
+    poses as for 500). A pose follows the same iterates either way."""
+
+    def __init__(self, ref_t: Array, mov_t: Array, tolerance: float, max_iterations: int,
+                 size: int, poses: Array, status: Array) -> None:
+        self.joints, self.tolerance, self.max_iterations = (ref_t, mov_t), tolerance, max_iterations
+        self.size, self.poses, self.status = size, poses, status
+        self.groups: dict[int, list[tuple[NDArray[Any], ...]]] = {}
+        self.work: _Workspace | None = None
+
+    @staticmethod
+    def take(offset: int, chunk: _Chunk) -> tuple[NDArray[Any], ...]:
+        """Copy the state of a chunk's poses that are still iterating (rows ``offset +
+        active`` of the batch) and drop them from it."""
+        state = (offset + chunk.active, chunk.target.copy(), chunk.rot.copy(),
+                 chunk.trans.copy(), chunk.start_signs[:, chunk.active])
+        chunk.leave(np.ones(chunk.active.size, dtype=bool))
+        return state
+
+    def add(self, first: int, state: tuple[NDArray[Any], ...]) -> None:
+        """Queue poses that continue at iteration ``first``; run a full chunk of them."""
+        group = self.groups.setdefault(first, [])
+        group.append(state)
+        if sum(part[0].size for part in group) >= self.size:
+            self.flush(first)
+
+    def flush(self, first: int | None = None) -> None:
+        """Run the queued poses (of iteration ``first``, or all) to their end, in chunks."""
+        for key in [first] if first is not None else sorted(self.groups):
+            group = self.groups.pop(key)
+            index, target, rot, trans, signs = (np.concatenate([part[i] for part in group],
+                                                               axis=-1) for i in range(5))
+            if self.work is None:
+                self.work = _Workspace(self.size, 6)
+            for s in range(0, index.size, self.size):
+                part = slice(s, s + self.size)
+                out = _newton_chunk(*self.joints, target[:, part], rot[..., part],
+                                    trans[:, part], self.tolerance, self.max_iterations,
+                                    self.work, key, signs[:, part])
+                _store(self.poses, self.status, index[part], out)
 
 
 def _frobenius_condition(ref_t: Array, mov_t: Array, rot: Array, trans: Array,
@@ -302,7 +301,7 @@ def _frobenius_condition(ref_t: Array, mov_t: Array, rot: Array, trans: Array,
     aug[:, 3:6] /= scale
     norm = np.sqrt(np.einsum("ijn,ijn->n", aug[:, :6], aug[:, :6]))
     aug[:, 6:] = np.eye(6)[:, :, None]
-    inverse = _solve_batch(aug, work)[0]
+    inverse = _solve_batch(aug, work, identity=True)[0]
     with np.errstate(invalid="ignore", over="ignore"):
         cond = norm * np.sqrt(np.einsum("ijn,ijn->n", inverse, inverse))
     return np.where(np.isfinite(cond), cond, np.inf)
@@ -343,6 +342,7 @@ def _forward(ref: Array, mov: Array, lens: Array, guess: ArrayLike | None, toler
                                            poses[:, :3, 3].T, condition_scale)
         n = 0  # nothing left for the batched kernel
     work = _Workspace(min(chunk, n), 6) if n else None
+    pool = _Pool(ref_t, mov_t, tolerance, max_iterations, chunk, poses, status)
     for s in range(0, n, chunk):
         target = np.ascontiguousarray(flat[s:s + chunk][:, order].T)
         m = target.shape[1]
@@ -355,14 +355,20 @@ def _forward(ref: Array, mov: Array, lens: Array, guess: ArrayLike | None, toler
         else:
             rot = np.ascontiguousarray(guesses[s:s + m, :3, :3].transpose(1, 2, 0))
             trans = np.ascontiguousarray(guesses[s:s + m, :3, 3].T)
-        rot, trans, conv, res, same, sing = _newton_chunk(
-            ref_t, mov_t, target, rot, trans, tolerance, max_iterations, work)
-        poses[s:s + m, :3, :3] = rot.transpose(2, 0, 1)
-        poses[s:s + m, :3, 3] = trans.T
-        status[:, s:s + m] = conv, res, same, sing
-        if cond is not None and condition_scale is not None:
-            cond[s:s + m] = _frobenius_condition(ref_t, mov_t, rot, trans, condition_scale,
-                                                 work)
+        newton = _Chunk(target, rot, trans, work)  # type: ignore[arg-type]
+        below = -(-m // _POOL_BELOW) if n > chunk else 0  # one chunk: nothing to pool with
+        first = _iterate(ref_t, mov_t, newton, tolerance, range(max_iterations), below)
+        pooled = pool.take(s, newton) if first < max_iterations else None
+        _store(poses, status, slice(s, s + m), _finish(ref_t, mov_t, newton))
+        if pooled is not None:
+            pool.add(first, pooled)
+    pool.flush()
+    if cond is not None and condition_scale is not None:
+        for s in range(0, n, chunk):
+            rot = np.ascontiguousarray(poses[s:s + chunk, :3, :3].transpose(1, 2, 0))
+            trans = np.ascontiguousarray(poses[s:s + chunk, :3, 3].T)
+            cond[s:s + rot.shape[-1]] = _frobenius_condition(ref_t, mov_t, rot, trans,
+                                                             condition_scale, work)
     result = FKResult._adopt(poses.reshape(*batch, 4, 4),
                              status[0].astype(bool).reshape(batch), status[1].reshape(batch),
                              status[2].astype(bool).reshape(batch),

@@ -45,7 +45,8 @@ class _Workspace:
         return arr[..., :m]
 
 
-def _solve_batch(aug: Array, work: _Workspace | None = None) -> tuple[Array, Array]:
+def _solve_batch(aug: Array, work: _Workspace | None = None,
+                 identity: bool = False) -> tuple[Array, Array]:
     """Solve ``A x = y`` for a batch stored last: ``aug`` (6, 6 + k, n) holds ``[A | y]``.
 
     Gaussian elimination vectorised over the batch in the given row order (callers order
@@ -53,7 +54,10 @@ def _solve_batch(aug: Array, work: _Workspace | None = None) -> tuple[Array, Arr
     system that needs a multiplier larger than :data:`_MAX_MULTIPLIER` in that order (so
     that rounding errors could grow; partial pivoting keeps them at most 1), or has no
     finite answer, is solved again by itself with LAPACK's partial pivoting; so each
-    system's answer depends on that system alone. Destroys ``aug``. Returns ``x`` of shape
+    system's answer depends on that system alone. With ``identity`` the right-hand sides are
+    the identity (``x`` is the inverse): column ``j`` of it is zero above row ``j`` and the
+    elimination of column ``k`` cannot change its columns after ``k``, so they are skipped.
+    Destroys ``aug``. Returns ``x`` of shape
     (6, k, n) (NaN for a singular system) and ``det A`` (n,) up to the sign of the callers'
     fixed row order.
     """
@@ -74,9 +78,10 @@ def _solve_batch(aug: Array, work: _Workspace | None = None) -> tuple[Array, Arr
             used += 5 - k
             np.divide(1.0, aug[k, k], out=inverse_pivot[k])
             np.multiply(aug[k + 1:, k], inverse_pivot[k], out=f)
-            update = block[:5 - k, :cols - k - 1]
-            np.multiply(f[:, None], aug[k, None, k + 1:], out=update)
-            aug[k + 1:, k + 1:] -= update
+            end = 7 + k if identity else cols  # identity: its columns after k stay as they are
+            update = block[:5 - k, :end - k - 1]
+            np.multiply(f[:, None], aug[k, None, k + 1:end], out=update)
+            aug[k + 1:, k + 1:end] -= update
         np.divide(1.0, aug[5, 5], out=inverse_pivot[5])
         largest = np.max(np.abs(factor, out=factor), axis=0)
         det = aug[0, 0] * aug[1, 1]

@@ -323,7 +323,9 @@ def solve_pose(
     another assembly branch. A hexapod has up to 40 assemblies for one set of lengths; the one
     returned is the one Newton reaches from ``guess``. The poses are processed in chunks of
     :data:`FK_CHUNK` as structs of arrays, each 6x6 system solved by Gaussian elimination with
-    partial pivoting vectorised over the chunk.
+    partial pivoting vectorised over the chunk; the last poses of each chunk to converge take
+    their final iterations together with those of other chunks. A pose's answer does not
+    depend on the other poses of the batch.
 
     Parameters
     ----------

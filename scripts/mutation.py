@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: The maths core: every module mutation testing covers.
 CORE = ("hexapod/transforms.py", "hexapod/geometry.py", "hexapod/kinematics.py",
-        "hexapod/_fk_kernel.py", "hexapod/_fk_solve.py", "hexapod/_fk_single.py",
-        "hexapod/checks.py",
+        "hexapod/_fk_kernel.py", "hexapod/_fk_soa.py", "hexapod/_fk_solve.py",
+        "hexapod/_fk_single.py", "hexapod/checks.py",
         "hexapod/frame.py", "hexapod/hardware.py", "hexapod/case.py", "hexapod/anatomy.py",
         "hexapod/clinical.py", "hexapod/findings.py", "hexapod/readback.py",
         "hexapod/resume.py", "hexapod/visit.py", "hexapod/calibration.py", "hexapod/sensitivity.py",

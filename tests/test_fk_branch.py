@@ -56,6 +56,11 @@ def test_same_branch_means_the_determinant_sign_of_the_guess(
     assert np.any(status.converged & crossed)  # the test does reach the other branch
     wrong = np.flatnonzero(status.converged & status.same_branch & crossed)
     assert wrong.size == 0, f"{wrong.size} crossed det J = 0 but same_branch: {wrong[:5]}"
+    # in chunks of 256 the last poses of each chunk finish in the pool: the same flags
+    pooled = fk._forward(frame.reference_joints, frame.moving_joints, lengths, guess,
+                         tolerance_mm, 60, -1.0, None, chunk=256)[0]
+    for flag in ("converged", "same_branch", "singular"):
+        np.testing.assert_array_equal(getattr(pooled, flag), getattr(status, flag))
 
 
 # converged poses whose det J has the other sign than at the guess

@@ -288,6 +288,43 @@ def test_fk_pose_result_does_not_depend_on_its_chunk(frame: FrameGeometry) -> No
     np.testing.assert_allclose(whole_cond[ok][:50], expected, rtol=1e-9)
 
 
+def test_fk_pools_the_last_poses_of_each_chunk(frame: FrameGeometry,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # once most of a chunk has converged, its last poses continue in a shared pool with
+    # those of other chunks: each keeps its iterates, its start's branch signs and its
+    # iteration count (a pose with no assembly still stops at max_iterations)
+    ref, mov = frame.reference_joints, frame.moving_joints
+    poses = random_poses(np.random.default_rng(11), (700,), angle_deg=20.0)
+    lengths = ik(frame, poses)
+    lengths[5] = [20, 400, 20, 400, 20, 400.0]
+    whole, whole_cond = fk._forward(ref, mov, lengths, None, 1e-10, 60, -1.0, 90.0,
+                                    chunk=700)
+    added: list[tuple[int, int]] = []
+    waiting: list[int] = []  # poses left queued after each add: memory stays bounded
+    real = fk._Pool.add
+
+    def spy(self: fk._Pool, first: int, state: tuple[np.ndarray, ...]) -> None:
+        added.append((first, state[0].size))
+        real(self, first, state)
+        waiting.extend(sum(part[0].size for part in g) for g in self.groups.values())
+
+    monkeypatch.setattr(fk._Pool, "add", spy)
+    for chunk in (50, 100):
+        added.clear()
+        pooled, cond = fk._forward(ref, mov, lengths, None, 1e-10, 60, -1.0, 90.0,
+                                   chunk=chunk)
+        assert len({first for first, _ in added}) >= 2  # pooled at different iterations
+        assert sum(size for _, size in added) < 700 // 3
+        assert 0 < max(waiting) < chunk
+        np.testing.assert_allclose(pooled.poses, whole.poses, atol=1e-11)
+        np.testing.assert_allclose(cond, whole_cond, rtol=1e-9)
+        np.testing.assert_allclose(pooled.residual_mm, whole.residual_mm, rtol=1e-9,
+                                   atol=1e-11)  # a step's rounding depends on its batch
+        for flag in ("converged", "same_branch", "singular"):
+            np.testing.assert_array_equal(getattr(pooled, flag), getattr(whole, flag))
+    assert not whole.converged[5] and whole.residual_mm[5] > 1.0
+
+
 def test_fk_reports_a_failing_pose_and_solves_the_others(frame: FrameGeometry,
                                                           rng: np.random.Generator) -> None:
     ref, mov = frame.reference_joints, frame.moving_joints

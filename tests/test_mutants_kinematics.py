@@ -580,7 +580,7 @@ def _spy(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> list[int
     real = getattr(module, name)
 
     def spy(*args: object, **kwargs: object) -> object:
-        first = args[2] if name in ("newton_single", "_newton_chunk") else args[0]
+        first = args[2] if name == "newton_single" else args[0]
         sizes.append(int(np.shape(first)[-1]) if name != "newton_single" else 1)
         return real(*args, **kwargs)
 
@@ -594,7 +594,7 @@ def test_batches_of_two_or_fewer_use_the_single_pose_kernel(
         chunks: list[int]) -> None:
     ref, mov = frame.reference_joints, frame.moving_joints
     single_calls = _spy(monkeypatch, fk, "newton_single")
-    chunk_calls = _spy(monkeypatch, fk, "_newton_chunk")
+    chunk_calls = _spy(monkeypatch, fk, "_Chunk")
     poses = random_poses(np.random.default_rng(4), (n,))
     solved = kin.solve_pose(ref, mov, kin.strut_lengths(ref, mov, poses), moving_side=-1.0)
     np.testing.assert_allclose(solved, poses, atol=1e-9)
@@ -603,7 +603,7 @@ def test_batches_of_two_or_fewer_use_the_single_pose_kernel(
 
 def test_fk_chunks_hold_fk_chunk_poses(frame: FrameGeometry,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    chunk_calls = _spy(monkeypatch, fk, "_newton_chunk")
+    chunk_calls = _spy(monkeypatch, fk, "_Chunk")
     lengths = np.full((fk.FK_CHUNK + 1, 6), NEUTRAL_150)
     solved = kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths,
                             moving_side=-1.0, max_condition=None)
@@ -767,6 +767,23 @@ def test_batched_solve_equals_numpy(rng: np.random.Generator, work_size: int | N
                                atol=1e-10)
     np.testing.assert_allclose(det[ok], np.linalg.det(mats[ok]), rtol=1e-9)
     assert np.isnan(x[..., 7]).all() and det[7] == 0.0
+
+
+def test_inverse_skips_only_the_identity_columns_it_cannot_change(
+        rng: np.random.Generator) -> None:
+    """``identity=True`` gives the inverse bit for bit as the full elimination does (the
+    skipped columns hold zeros it would subtract), also for a system solved again by LAPACK;
+    a right-hand side that is not the identity is wrong under it (so the skip is real)."""
+    mats = rng.normal(size=(20, 6, 6)) + 4 * np.eye(6)
+    mats[5, 0, 0] = 0.0  # solved again with pivoting
+    eye = np.broadcast_to(np.eye(6), (20, 6, 6))
+    full = solve._solve_batch(_aug(mats, eye))[0]
+    skipped = solve._solve_batch(_aug(mats, eye), solve._Workspace(20, 6), identity=True)[0]
+    np.testing.assert_array_equal(skipped, full)
+    np.testing.assert_allclose(skipped.transpose(2, 0, 1), np.linalg.inv(mats), atol=1e-12)
+    ones = np.ones((20, 6, 6))
+    wrong = solve._solve_batch(_aug(mats, ones), identity=True)[0].transpose(2, 0, 1)
+    assert not np.allclose(wrong, np.linalg.solve(mats, ones))
 
 
 @pytest.mark.parametrize("n, direct", [(8, True), (9, False)])
