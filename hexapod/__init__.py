@@ -126,18 +126,24 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name's module on first use (PEP 562) and keep the name here."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'hexapod' has no attribute {name!r}")
-    import importlib
+if not TYPE_CHECKING:  # type checkers see the imports above, and report a misspelt name
 
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> object:
+        """Import a public name's module, or a submodule (``hexapod.kinematics``), on first
+        use (PEP 562) and keep it here."""
+        import importlib.util
 
+        module = _WHERE.get(name)
+        if module is not None:
+            value = getattr(importlib.import_module(module), name)
+        elif (name.isidentifier() and not name.startswith("__")
+              and importlib.util.find_spec(f"{__name__}.{name}") is not None):
+            value = importlib.import_module(f"{__name__}.{name}")
+        else:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        globals()[name] = value
+        return value
 
-def __dir__() -> list[str]:
-    """The public names (``__all__``) with the module's own attributes."""
-    return sorted(set(globals()) | set(__all__))
+    def __dir__() -> list[str]:
+        """The public names (``__all__``) with the module's own attributes."""
+        return sorted(set(globals()) | set(__all__))

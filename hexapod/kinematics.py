@@ -324,8 +324,9 @@ def solve_pose(
     returned is the one Newton reaches from ``guess``. The poses are processed in chunks of
     :data:`FK_CHUNK` as structs of arrays, each 6x6 system solved by Gaussian elimination with
     partial pivoting vectorised over the chunk; the last poses of each chunk to converge take
-    their final iterations together with those of other chunks. A pose's answer does not
-    depend on the other poses of the batch.
+    their final iterations together with those of other chunks. A pose's flags, and the
+    answer of a converged pose, do not depend on the other poses of the batch (the last
+    iterate of a pose that did not converge can differ by rounding).
 
     Parameters
     ----------

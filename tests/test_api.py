@@ -70,6 +70,32 @@ def test_import_hexapod_loads_only_what_is_used() -> None:
     assert out == ["[]", "False", "True"]
 
 
+SUBMODULES = ("kinematics", "planning", "io", "sensitivity", "transforms", "case", "frame")
+
+
+def test_submodules_are_attributes_after_a_plain_import() -> None:
+    # `import hexapod; hexapod.kinematics.solve_pose(...)` works, whatever was used first
+    code = ("import hexapod\n"
+            f"print(*[hasattr(hexapod, m) for m in {SUBMODULES!r}])\n"
+            "print(hasattr(hexapod, 'nosuch'), hasattr(hexapod, '__main__'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["True"] * len(SUBMODULES) + ["False", "False"]
+
+
+def test_type_checker_reports_a_misspelt_public_name(tmp_path: Path) -> None:
+    # the lazy names are real imports to a type checker: a misspelling is an error
+    api = pytest.importorskip("mypy.api")
+    script = tmp_path / "user.py"
+    script.write_text("import hexapod\n\ncase_type = hexapod.Deformaty\n"
+                      "ok = hexapod.Deformity\n")
+    stdout, _, status = api.run([str(script), "--no-error-summary", "--follow-imports=silent",
+                                 "--cache-dir", str(tmp_path / "cache")])
+    assert status == 1
+    assert 'has no attribute "Deformaty"' in stdout and "user.py:4:" not in stdout
+    assert stdout.count("error:") == 1
+
+
 def test_plan_from_python_matches_the_command_line() -> None:
     rx = hexapod.plan(hexapod.load_case(SAMPLE))
     doc = json.loads(CliRunner().invoke(main, ["plan", str(SAMPLE), "--format", "json"]).stdout)
