@@ -13,6 +13,7 @@ from hexapod import transforms as tf
 from hexapod.case import Case, Deformity
 from hexapod.clinical import build_plan_input, reading_to_length, stage_plan, stage_waypoints
 from hexapod.errors import InputError
+from hexapod.hardware import Catalogue
 from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue
 
@@ -100,3 +101,45 @@ def test_the_planner_refuses_a_frame_without_its_mode_s_numbers(
     object.__setattr__(case, "frame", frame)
     with pytest.raises(InputError, match=message):
         build_plan_input(case, load_catalogue())
+
+
+def _offset_catalogue() -> Catalogue:
+    """The bundled catalogue with a different reading offset on each size (1, 2, 3, 4 mm)."""
+    import tomllib
+    from importlib import resources
+
+    from hexapod.io.catalogue_file import parse_catalogue
+
+    text = resources.files("hexapod").joinpath("data/tsf-like.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+    for i, size in enumerate(data["strut_sizes"]):
+        size["reading_to_length_offset_mm"] = {"value": float(i + 1), "provenance": "measured"}
+    return parse_catalogue(data, "offsets.toml")
+
+
+@pytest.mark.parametrize("reading, size, length", [
+    (96.0, "x-short", 97.0), (75.0, "x-short", 76.0),  # a size's scale ends are on it
+    (75.0, None, 76.0), (289.0, None, 293.0),  # the first size's start, the last one's end
+    (100.0, None, 102.0), (200.0, None, 204.0)])  # held by one size only
+def test_a_reading_at_the_end_of_a_scale_is_on_it(reading: float, size: str | None,
+                                                  length: float) -> None:
+    assert reading_to_length(_offset_catalogue(), reading, size) == length
+
+
+@pytest.mark.parametrize("reading, message", [
+    (74.0, r"^reading 74 mm is outside every strut size of 'tsf-like' \(75-289 mm\)$"),
+    (289.5, r"^reading 289.5 mm is outside every strut size of 'tsf-like' \(75-289 mm\)$"),
+])
+def test_a_reading_outside_every_size_gives_the_whole_range(reading: float,
+                                                            message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        reading_to_length(load_catalogue(), reading)
+
+
+def test_a_reading_two_sizes_hold_with_different_offsets_needs_the_size() -> None:
+    with pytest.raises(InputError, match=(
+            r"^reading 92 mm fits sizes with different reading offsets \(x-short, short\); "
+            r"name the fitted sizes \(frame.strut_sizes in a case file, --sizes on the "
+            r"command line\)$")):
+        reading_to_length(_offset_catalogue(), 92.0)
+    assert reading_to_length(load_catalogue(), 92.0) == 92.0  # the same offsets: no doubt
