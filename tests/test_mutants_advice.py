@@ -37,7 +37,7 @@ def _catalogue(offsets: list[float], ranges: list[tuple[float, float]] | None = 
     return parse_catalogue(data, "offsets.toml")
 
 
-def _plan_input(catalogue: Catalogue, axial_mm: float = 60.0) -> PlanInput:
+def _plan_input(catalogue: Catalogue, axial_mm: float = 50.0) -> PlanInput:
     case = read_case(CASES / "right_tibia_chronic.toml")
     case = dataclasses.replace(case, deformity=dataclasses.replace(
         case.deformity, axial_translation_mm=axial_mm))  # long struts: swaps needed
@@ -73,3 +73,77 @@ def test_no_usable_neutral_reading_gives_no_candidates() -> None:
     readings, swaps = advice.fewest_swap_candidates(short, poses, 150.0)
     assert readings.shape == swaps.shape == (0,)
     assert advice.pick_neutral(readings, swaps, 150.0) is None
+
+
+@pytest.mark.parametrize("suggestion, note", [
+    (None, False),
+    ("mine, fewer", False),  # the best is the surgeon's own reading: nothing to advise
+    ("other, as many", False),  # another reading, but no fewer swaps than the plan's
+    ("other, more", False),
+    ("other, fewer", True),
+])
+def test_advice_only_for_another_reading_with_fewer_swaps(
+        monkeypatch: pytest.MonkeyPatch, suggestion: str | None, note: bool) -> None:
+    import hexapod
+    from hexapod.planning import plan
+
+    plan_input = _plan_input(_catalogue([0.0] * 4), axial_mm=30.0)  # two swaps
+    result = plan(plan_input, suggest=False)
+    mine, ours = plan_input.case.frame.neutral_strut_mm, result.swap_count
+    assert mine == 150.0 and ours >= 1
+    value = None if suggestion is None else {
+        "mine, fewer": (mine, ours - 1), "other, as many": (mine + 5, ours),
+        "other, more": (mine + 5, ours + 1), "other, fewer": (mine + 5, ours - 1)}[suggestion]
+    monkeypatch.setattr(advice, "suggest_neutral_strut", lambda *args: value)
+    got = advice.neutral_strut_advice(result)
+    if not note:
+        assert got is None
+        return
+    assert got == hexapod.Note("neutral_strut", {"reading_mm": 155.0, "swaps": ours - 1,
+                                                 "current_mm": 150.0, "current_swaps": ours})
+
+
+def test_the_search_stops_once_the_nearest_candidate_meets_its_level(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # every candidate needs no swap: the first batch (nearest first) decides, no other is fitted
+    monkeypatch.setattr(advice, "_FIT_BATCH", 4)
+    readings = np.arange(100.0, 110.0)
+    asked: list[int] = []
+
+    def fit(group: np.ndarray) -> np.ndarray:
+        asked.extend(int(i) for i in group)
+        return np.zeros(len(group))
+
+    swaps = advice.nearest_fewest(readings, np.zeros(10, dtype=bool),
+                                  np.zeros(10, dtype=np.int64), 104.2, fit)
+    assert asked == [4, 5, 3, 6]  # 104, 105, 103, 106
+    assert advice.pick_neutral(readings, swaps, 104.2) == (104.0, 0)
+
+
+def test_only_candidates_that_no_single_size_holds_are_fitted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # sizes (mm): x-short 75-96, short 90-125, medium 116-178, long 169-289; tolerance 1e-9
+    plan_input = _plan_input(_catalogue([0.0] * 4), axial_mm=10.0)
+    tol = advice._TOL
+    one_size = [(130.0, 131.0),  # medium (and short) hold it
+                (116.0 - tol, 170.0),  # medium holds it only with the tolerance at its start
+                (120.0, 178.0 + tol),  # ... at its end
+                (250.0, 260.0)]  # long
+    needs_swaps = [(100.0, 170.0 + k / 2) for k in range(10)]  # short, then medium: a swap
+    spans = one_size + needs_swaps
+    lengths = np.empty((len(spans), 3, 6))
+    for c, (low, high) in enumerate(spans):
+        middle = 120.0 if c >= len(one_size) else (low + high) / 2  # 120: both sizes hold it
+        lengths[c] = np.array([low, middle, high])[:, None]
+    fitted: list[list[int]] = []
+    real = advice.fit_sizes
+
+    def spy(batch: np.ndarray, *args: Any) -> Any:
+        fitted.append([float(b[2, 0]) for b in batch])  # each candidate's top length
+        return real(batch, *args)
+
+    monkeypatch.setattr(advice, "fit_sizes", spy)
+    swaps = advice.swap_counts(plan_input, lengths)
+    np.testing.assert_array_equal(swaps, [0, 0, 0, 0] + [6] * 10)  # a swap on each strut
+    tops = [170 + k / 2 for k in range(10)]
+    assert fitted == [tops[:advice._FIT_BATCH], tops[advice._FIT_BATCH:]]  # batches of 8
