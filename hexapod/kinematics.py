@@ -236,7 +236,7 @@ def _side(guess: ArrayLike | None, moving_side: float | None) -> float:
         raise InputError("give a guess or moving_side (-1: moving ring along -z of the "
                          "reference ring, +1: along +z); hexapod.Frame.solve_pose knows it")
     z = np.asarray(guess, dtype=float)[..., 2, 3]
-    return 1.0 if float(np.mean(z)) > 0 else -1.0
+    return 1.0 if z.size and float(np.mean(z)) > 0 else -1.0  # an empty batch: either side
 
 
 

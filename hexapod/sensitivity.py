@@ -177,10 +177,13 @@ def _monte_carlo_chunk(plan_input: PlanInput, normals: Array, sd: Array, reading
     if reading_sd > 0:
         reading_error = normals[:, 10:22].reshape(-1, 2, 6) * reading_sd
         noisy = ends_lengths + reading_error
-        fk = kin.solve_pose_status(geo.reference_joints, geo.moving_joints, noisy,
-                                   guess=_first_order_poses(geo, ends, reading_error))
-        keep = np.all(fk.converged & fk.same_branch, axis=1)
-        motion = fk.poses[keep, 1] @ tf.invert(fk.poses[keep, 0])
+        keep = np.all(noisy > 0, axis=(1, 2))  # a length of 0 or less is no frame at all
+        fk = kin.solve_pose_status(geo.reference_joints, geo.moving_joints, noisy[keep],
+                                   guess=_first_order_poses(geo, ends, reading_error[keep]),
+                                   moving_side=geo.moving_side)
+        solved = np.all(fk.converged & fk.same_branch, axis=1)
+        keep[keep] = solved
+        motion = fk.poses[solved, 1] @ tf.invert(fk.poses[solved, 0])
         true_params = true_params[keep]
     else:
         motion = np.broadcast_to(ends[1] @ tf.invert(ends[0]), (normals.shape[0], 4, 4))

@@ -912,3 +912,13 @@ def test_status_arrays_are_read_only(frame: FrameGeometry, n: int) -> None:
     for name in ("poses", "converged", "residual_mm", "same_branch", "singular"):
         assert not getattr(result, name).flags.writeable
     assert result.converged.dtype == bool and result.singular.dtype == bool
+
+
+def test_an_empty_batch_with_an_empty_guess_needs_no_side(frame: FrameGeometry) -> None:
+    import warnings
+
+    with warnings.catch_warnings():  # no mean of an empty slice
+        warnings.simplefilter("error")
+        result = kin.solve_pose_status(frame.reference_joints, frame.moving_joints,
+                                       np.zeros((0, 6)), guess=np.zeros((0, 4, 4)))
+    assert result.poses.shape == (0, 4, 4) and result.converged.shape == (0,)
