@@ -152,3 +152,58 @@ def test_a_sample_whose_noisy_reading_is_not_a_length_counts_as_failed(
                                   ends_lengths, far)
     assert np.shape(kept) == (3, 4) and np.shape(none) == (3, 0)
     np.testing.assert_allclose(kept, alone, atol=1e-12)
+
+
+@pytest.mark.parametrize("case, side", [("right_tibia_chronic", -1.0),
+                                        ("distal_tibia_distal_reference", 1.0)])
+def test_the_far_end_is_along_the_moving_fragment_away_from_the_reference(
+        case: str, side: float) -> None:
+    # +z points proximally: the moving fragment of a proximal reference is the distal one,
+    # whose far end lies distally of the osteotomy (and the other way round), on its axis
+    from hexapod.sensitivity import one_at_a_time
+
+    pi = build_plan_input(read_case(CASES / f"{case}.toml"), load_catalogue())
+    fragment = pi.waypoints_in_anatomy[-1]
+    far = tf.apply(fragment, _far_point(pi, 120.0)) - fragment[:3, 3]
+    np.testing.assert_allclose(far, [0.0, 0.0, side * 120.0], atol=1e-9)
+    rows = {row[0]: row[2:] for row in one_at_a_time(pi, 120.0)}
+    # 1 degree about the origin moves the far end by about 120 mm x 1 degree (the view's axis
+    # is not quite square to a fragment already angulated)
+    assert rows["AP-view angulation"][1] == pytest.approx(120 * np.radians(1.0), rel=0.1)
+    if side < 0:  # the distal fragment ends on the anatomical axis: turning about it
+        assert rows["axial rotation"][1] < 1e-9  # leaves its far end where it is
+
+
+def test_exact_measurements_leave_no_residual_in_a_staged_case() -> None:
+    pi = build_plan_input(read_case(CASES / "staged_lengthen_first.toml"), load_catalogue())
+    assert len(pi.waypoints_in_anatomy) == 3
+    zero = Uncertainty(angulation_deg=0, translation_mm=0, rotation_deg=0, mounting_mm=0,
+                       mounting_deg=0, reading_mm=0)
+    result = analyse(pi, zero, samples=4)
+    for figure in (result.origin_mc, result.far_end_mc, result.angle_mc, result.origin_lin,
+                   result.far_end_lin, result.angle_lin):
+        assert figure == pytest.approx((0.0, 0.0), abs=1e-9)
+
+
+@pytest.mark.parametrize("case", ["right_tibia_chronic", "distal_tibia_distal_reference"])
+def test_the_joint_radius_rows_grow_the_ring_they_name(case: str) -> None:
+    from hexapod import kinematics as kin
+    from hexapod.sensitivity import _residuals, one_at_a_time
+
+    pi = build_plan_input(read_case(CASES / f"{case}.toml"), load_catalogue())
+    assert inspect.signature(one_at_a_time).parameters["far_end_mm"].default == 150.0
+    rows = {row[0]: row[2:] for row in one_at_a_time(pi)}
+    geo = pi.geometry
+    ends = np.stack([pi.start_pose, pi.target_pose])
+    lengths = kin.strut_lengths(geo.reference_joints, geo.moving_joints, ends)
+    reference_is = pi.reference
+    for ring in ("proximal", "distal"):
+        ref, mov = geo.reference_joints.copy(), geo.moving_joints.copy()
+        grown = ref if ring == reference_is else mov  # the named ring, 1 mm larger radius
+        radius = np.hypot(grown[:, 0], grown[:, 1])[:, None]
+        grown[:, :2] *= (radius + 1.0) / radius
+        poses = kin.solve_pose(ref, mov, lengths, guess=ends, max_condition=None)
+        error = _error_transform(pi, nominal_parameters(pi), poses[1] @ tf.invert(poses[0]))
+        expected = [float(v) for v in _residuals(error, _far_point(pi, 150.0))]
+        np.testing.assert_allclose(rows[f"{ring} ring joint radius"], expected, rtol=1e-9)
+    assert rows["proximal ring joint radius"] != rows["distal ring joint radius"]
