@@ -207,3 +207,38 @@ def test_the_joint_radius_rows_grow_the_ring_they_name(case: str) -> None:
         expected = [float(v) for v in _residuals(error, _far_point(pi, 150.0))]
         np.testing.assert_allclose(rows[f"{ring} ring joint radius"], expected, rtol=1e-9)
     assert rows["proximal ring joint radius"] != rows["distal ring joint radius"]
+
+
+@pytest.mark.parametrize("case", ["right_tibia_chronic", "distal_tibia_distal_reference"])
+def test_the_strut_reading_row_is_the_worst_of_six_final_readings(case: str) -> None:
+    from hexapod import kinematics as kin
+    from hexapod.sensitivity import _residuals, one_at_a_time
+
+    pi = build_plan_input(read_case(CASES / f"{case}.toml"), load_catalogue())
+    rows = one_at_a_time(pi, 130.0)
+    geo = pi.geometry
+    ends = np.stack([pi.start_pose, pi.target_pose])
+    lengths = kin.strut_lengths(geo.reference_joints, geo.moving_joints, ends)
+    each = []
+    for strut in range(6):  # 1 mm more on one strut's final reading
+        bumped = lengths.copy()
+        bumped[1, strut] += 1.0
+        poses = kin.solve_pose(geo.reference_joints, geo.moving_joints, bumped, guess=ends)
+        error = _error_transform(pi, nominal_parameters(pi), poses[1] @ tf.invert(poses[0]))
+        each.append([float(v) for v in _residuals(error, _far_point(pi, 130.0))])
+    worst = max(each, key=lambda r: r[1])
+    assert rows[-1][0] == "strut reading (one strut, worst of six)" and rows[-1][1] == "mm"
+    np.testing.assert_allclose(rows[-1][2:], worst, rtol=1e-9)
+    assert 0.1 < worst[1] < 5.0
+
+
+def test_the_one_at_a_time_rows_and_their_units(plan_input: PlanInput) -> None:
+    from hexapod.sensitivity import one_at_a_time
+
+    rows = one_at_a_time(plan_input)
+    assert [(r[0], r[1]) for r in rows] == [
+        *((name, unit) for name, unit, _ in PARAMETERS),
+        ("proximal ring joint radius", "mm"), ("distal ring joint radius", "mm"),
+        ("strut reading (one strut, worst of six)", "mm")]
+    result = analyse(plan_input, UNEVEN, samples=10, far_end_mm=120.0)
+    assert result.one_at_a_time == one_at_a_time(plan_input, 120.0)
