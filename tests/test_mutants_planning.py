@@ -4,10 +4,16 @@ strut on one day, near-end warnings and the notes about the whole plan."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
+import hexapod
+from hexapod.case import Deformity
+from hexapod.errors import InputError
 from hexapod.findings import Note, Violation
 from hexapod.planning import (
     near_end,
@@ -19,6 +25,7 @@ from hexapod.planning import (
 )
 from hexapod.planning.result import PaceReport, Swap
 
+SAMPLES = Path(__file__).parent.parent / "sample_cases"
 LO = np.array([0.0, 20.0])
 HI = np.array([30.0, 60.0])
 STEP = np.array([1.0, 0.5])
@@ -119,3 +126,37 @@ def test_plan_notes() -> None:
         (2, "short", "long", 21.0), (5, "long", "short", 29.0))}))
     assert plan_notes(_plan_input(method="acute"), _report(9.0), lengths[:2], ((), ())) == (
         Note("acute"),)
+
+
+# --- prepare and the notes of a plan (mutation run of hexapod/planning/__init__.py) ----------
+
+def test_a_case_without_a_catalogue_says_how_to_attach_one() -> None:
+    case = hexapod.load_case(SAMPLES / "right_tibia_chronic.toml")
+    with pytest.raises(InputError, match=(
+            r"^case.catalogue is missing: load the case with hexapod.load_case, or attach one "
+            r"with dataclasses.replace\(case, catalogue=...\)$")):
+        hexapod.plan(dataclasses.replace(case, catalogue=None))
+
+
+def test_readings_of_no_frame_are_refused_on_the_first_of_one_row() -> None:
+    case = hexapod.load_case(SAMPLES / "total_residual.toml")
+    frame = dataclasses.replace(case.frame, strut_readings_mm=(100, 200, 100, 200, 100, 200),
+                                strut_sizes=None)
+    with pytest.raises(hexapod.PlanRefused) as info:
+        hexapod.plan(dataclasses.replace(case, frame=frame))
+    (v,) = info.value.violations
+    assert (v.kind, v.day, v.strut, v.value, v.limit) == ("assembly", 0, None, None, None)
+    assert set(v.detail) == {"row", "rows", "start"}
+    assert (v.detail["row"], v.detail["rows"]) == (0, 1)
+    assert v.detail["start"].startswith("the six strut readings do not describe a frame")
+
+
+def test_one_adjustment_smaller_than_the_scale_step_is_noted() -> None:
+    case = hexapod.load_case(SAMPLES / "pure_lengthening.toml")
+    case = dataclasses.replace(
+        case, deformity=Deformity(axial_translation_mm=0.3, axial_translation_dir="short"),
+        correction=dataclasses.replace(case.correction, adjustments_per_day=1))
+    result = hexapod.plan(case, suggest=False)
+    assert len(result.day) == 2  # the start and one adjustment
+    (note,) = [n for n in result.notes if n.kind == "scale_step"]
+    assert note.detail["step_mm"] == 1.0 and 0.0 < note.detail["max_change_mm"] < 0.3
