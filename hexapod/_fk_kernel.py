@@ -294,9 +294,27 @@ class _Pool:
 
 
 def _frobenius_condition(ref_t: Array, mov_t: Array, rot: Array, trans: Array,
-                         scale: float, work: _Workspace | None = None) -> Array:
-    """``|J_s|_F |J_s^-1|_F`` (rotational columns divided by ``scale``), batch last (n,)."""
+                         scale: float, work: _Workspace | None = None,
+                         below: float | None = None) -> Array:
+    """``|J_s|_F |J_s^-1|_F`` (rotational columns divided by ``scale``), batch last (n,).
+
+    With ``below``, a pose whose upper bound ``sqrt(6) |J_s|_F^6 / |det J_s|`` is at most
+    ``below`` gets that bound instead (no inverse): ``|J^-1|_F <= sqrt(6) / s_min`` and
+    ``s_min >= |det J| / s_max^5`` with ``s_max <= |J|_F``. A guard against a limit needs
+    only that; near a singular pose the bound is large and the exact number is computed."""
     lever, vec, length = _struts_soa(ref_t, mov_t, rot, trans, work)
+    if below is not None:
+        aug = _jacobian_soa(lever, vec, length, 0, work)
+        aug[:, 3:6] /= scale
+        norm2 = np.einsum("ijn,ijn->n", aug, aug)
+        det = _solve_batch(aug, work)[1]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            bound = np.sqrt(6.0) * norm2**3 / np.abs(det)
+        exact = ~(bound <= below)
+        if exact.any():
+            bound[exact] = _frobenius_condition(ref_t, mov_t, rot[..., exact],
+                                                trans[:, exact], scale)
+        return bound
     aug = _jacobian_soa(lever, vec, length, 6, work)
     aug[:, 3:6] /= scale
     norm = np.sqrt(np.einsum("ijn,ijn->n", aug[:, :6], aug[:, :6]))
@@ -315,8 +333,11 @@ def _default_start(lengths: Array, horiz: Array, moving_side: float) -> Array:
 
 def _forward(ref: Array, mov: Array, lens: Array, guess: ArrayLike | None, tolerance: float,
              max_iterations: int, moving_side: float, condition_scale: float | None,
-             chunk: int = FK_CHUNK) -> tuple[FKResult, Array | None]:
-    """Chunked forward kinematics; also the condition numbers if ``condition_scale``."""
+             chunk: int = FK_CHUNK, condition_limit: float | None = None
+             ) -> tuple[FKResult, Array | None]:
+    """Chunked forward kinematics; also the condition numbers if ``condition_scale`` (with
+    ``condition_limit``: exact where above it, an upper bound at most it elsewhere, see
+    :func:`_frobenius_condition`)."""
     batch = lens.shape[:-1]
     flat = lens.reshape(-1, 6)
     n = flat.shape[0]
@@ -368,7 +389,8 @@ def _forward(ref: Array, mov: Array, lens: Array, guess: ArrayLike | None, toler
             rot = np.ascontiguousarray(poses[s:s + chunk, :3, :3].transpose(1, 2, 0))
             trans = np.ascontiguousarray(poses[s:s + chunk, :3, 3].T)
             cond[s:s + rot.shape[-1]] = _frobenius_condition(ref_t, mov_t, rot, trans,
-                                                             condition_scale, work)
+                                                             condition_scale, work,
+                                                             condition_limit)
     result = FKResult._adopt(poses.reshape(*batch, 4, 4),
                              status[0].astype(bool).reshape(batch), status[1].reshape(batch),
                              status[2].astype(bool).reshape(batch),

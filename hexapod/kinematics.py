@@ -368,7 +368,7 @@ def solve_pose(
     lens = _check_lengths(lengths)
     scale = None if max_condition is None else mean_joint_radius(ref, mov)
     result, cond = _forward(ref, mov, lens, guess, tolerance_mm, max_iterations,
-                            _side(guess, moving_side), scale)
+                            _side(guess, moving_side), scale, condition_limit=max_condition)
     _raise_failures(result, lens, cond, max_condition)
     poses = result.poses
     poses.setflags(write=True)  # private to this call: hand it over as a plain array

@@ -144,3 +144,26 @@ def test_fk_flags_do_not_depend_on_chunk_or_kernel_for_wide_poses(frame: FrameGe
         one = fk._forward(ref, mov, lengths[i], guess[i], 1e-10, 60, side, None)[0]
         for flag in ("converged", "same_branch", "singular"):
             assert bool(getattr(one, flag)) == bool(getattr(whole, flag)[i]), (i, flag)
+
+
+@pytest.mark.parametrize("spread_deg", [2.0, 0.05])
+def test_the_condition_guard_decides_as_the_exact_condition_number(
+        frame: FrameGeometry, spread_deg: float) -> None:
+    # the guard of solve_pose skips the inverse where an upper bound already proves a pose
+    # well conditioned: it must pass and refuse exactly the poses the exact number does
+    rng = np.random.default_rng(5)
+    poses = np.concatenate([_near_twist_singularity(rng, 300, spread_deg),
+                            random_poses(rng, (300,), angle_deg=10.0)])
+    lengths = kin.strut_lengths(frame.reference_joints, frame.moving_joints, poses)
+    args = (frame.reference_joints, frame.moving_joints, lengths, poses, 1e-10, 60, -1.0, 90.0)
+    _, exact = fk._forward(*args, chunk=128)
+    median = float(np.median(exact[:300]))  # half of the near-singular poses above it
+    for limit in (median, kin.NUMERICAL_CONDITION_LIMIT):
+        _, guarded = fk._forward(*args, chunk=128, condition_limit=limit)
+        np.testing.assert_array_equal(guarded <= limit, exact <= limit)
+        above = exact > limit
+        np.testing.assert_array_equal(guarded[above], exact[above])  # reported exactly
+        assert np.all(guarded[~above] >= exact[~above] * (1 - 1e-12))  # an upper bound
+    assert 100 < (exact > median).sum() < 300
+    bounded = guarded != exact  # at the default limit most poses need no inverse
+    assert bounded.sum() >= 300 and np.all(guarded[bounded] > 10 * exact[bounded])
