@@ -160,3 +160,43 @@ def test_one_adjustment_smaller_than_the_scale_step_is_noted() -> None:
     assert len(result.day) == 2  # the start and one adjustment
     (note,) = [n for n in result.notes if n.kind == "scale_step"]
     assert note.detail["step_mm"] == 1.0 and 0.0 < note.detail["max_change_mm"] < 0.3
+
+
+def test_a_residual_plan_refuses_a_rounding_on_its_first_adjustment() -> None:
+    day = np.array([0, 1, 2])
+    per_point = np.array([[0.0, 0.0], [0.2, 0.9], [0.1, 0.1]])
+    [v] = rounding_violations(_plan_input(mode="residual"), per_point,
+                              per_point.max(axis=1), np.zeros(3), day)
+    assert (v.day, v.value, v.detail["point"], v.detail["rows"]) == (1, 0.9, "nerve", 1)
+
+
+def test_a_millimetre_deviation_exactly_at_its_bound_is_within_it() -> None:
+    # the angle breaks its bound, the millimetres sit on theirs: the angle is reported
+    day = np.array([0, 1])
+    per_point = np.array([[0.5, 0.5], [0.1, 0.1]])
+    [v] = rounding_violations(_plan_input(), per_point, np.array([0.5, 0.1]),
+                              np.array([0.25, 0.0]), day)
+    assert (v.day, v.detail["unit"], v.value, v.limit) == (0, "deg", 0.25, 0.2)
+
+
+def test_the_frame_reached_is_solved_from_the_readings_plus_their_offsets() -> None:
+    import tomllib
+    from importlib import resources
+
+    from hexapod.clinical import build_plan_input
+    from hexapod.io.catalogue_file import parse_catalogue
+
+    text = resources.files("hexapod").joinpath("data/tsf-like.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+    for size, offset in zip(data["strut_sizes"], (3.0, -2.0, 5.0, 1.0), strict=True):
+        size["reading_to_length_offset_mm"] = {"value": offset, "provenance": "measured"}
+    data["limits"]["max_rounding_error_mm"]["value"] = 0.5  # rows re-picked, then solved again
+    catalogue = parse_catalogue(data, "offsets.toml")
+    case = hexapod.load_case(SAMPLES / "right_tibia_chronic.toml")
+    result = hexapod.plan(build_plan_input(case, catalogue), suggest=False)
+    offsets = np.array([3.0, -2.0, 5.0, 1.0])[np.asarray(result.size_index)]
+    reached = result.plan_input.frame.solve_pose(result.readings_mm + offsets,
+                                                 guess=result.poses)
+    np.testing.assert_allclose(result.achieved_poses, reached, atol=1e-9)
+    bound = float(catalogue.limits.max_rounding_error_mm)
+    assert float(np.max(result.deviation_mm)) <= bound
