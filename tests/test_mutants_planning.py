@@ -200,3 +200,15 @@ def test_the_frame_reached_is_solved_from_the_readings_plus_their_offsets() -> N
     np.testing.assert_allclose(result.achieved_poses, reached, atol=1e-9)
     bound = float(catalogue.limits.max_rounding_error_mm)
     assert float(np.max(result.deviation_mm)) <= bound
+
+
+def test_a_residual_plan_starts_from_the_readings_as_measured() -> None:
+    # readings between two scale marks: the first row is the frame as it is, not a rounding
+    case = hexapod.load_case(SAMPLES / "total_residual.toml")
+    readings = (152.4, 139.0, 147.6, 161.0, 144.3, 150.0)
+    case = dataclasses.replace(case, frame=dataclasses.replace(case.frame,
+                                                               strut_readings_mm=readings))
+    result = hexapod.plan(case, suggest=False)
+    np.testing.assert_array_equal(result.readings_mm[0], readings)
+    later = result.readings_mm[1:]
+    np.testing.assert_array_equal(later, np.round(later))  # the adjustments are on the marks
