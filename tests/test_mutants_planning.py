@@ -212,3 +212,91 @@ def test_a_residual_plan_starts_from_the_readings_as_measured() -> None:
     np.testing.assert_array_equal(result.readings_mm[0], readings)
     later = result.readings_mm[1:]
     np.testing.assert_array_equal(later, np.round(later))  # the adjustments are on the marks
+
+
+def _offset_case(offsets: tuple[float, ...], axial_mm: float = 30.0) -> object:
+    """The right tibia lengthened ``axial_mm`` (swaps needed) on the bundled catalogue with
+    these reading offsets (mm) of its four sizes."""
+    import tomllib
+    from importlib import resources
+
+    from hexapod.clinical import build_plan_input
+    from hexapod.io.catalogue_file import parse_catalogue
+
+    text = resources.files("hexapod").joinpath("data/tsf-like.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+    for size, offset in zip(data["strut_sizes"], offsets, strict=True):
+        size["reading_to_length_offset_mm"] = {"value": offset, "provenance": "measured"}
+    case = hexapod.load_case(SAMPLES / "right_tibia_chronic.toml")
+    case = dataclasses.replace(case, deformity=dataclasses.replace(
+        case.deformity, axial_translation_mm=axial_mm))
+    return build_plan_input(case, parse_catalogue(data, "offsets.toml"))
+
+
+def test_without_suggestions_a_refusal_carries_none() -> None:
+    case = hexapod.load_case(SAMPLES / "right_tibia_chronic.toml")
+    case = dataclasses.replace(case, frame=dataclasses.replace(case.frame,
+                                                               neutral_strut_mm=100.0))
+    with pytest.raises(hexapod.PlanRefused) as info:
+        hexapod.plan(case, suggest=False)  # struts out of range; another neutral strut plans
+    assert info.value.suggestions == ()
+    assert info.value.violations[0].kind == "strut_range"
+    with pytest.raises(hexapod.PlanRefused) as info:
+        hexapod.plan(case)
+    assert info.value.suggestions  # looked for only when asked
+
+
+def test_swaps_between_sizes_with_different_offsets_keep_the_length_continuous() -> None:
+    # the change per adjustment is checked on the set lengths (reading + its size's offset)
+    # and on the readings: across a swap the reading jumps by the offsets' difference (here
+    # at most 2 mm), the length does not
+    offsets = np.array([0.0, 0.0, 2.0, 2.0])  # a swap short -> medium: 2 mm
+    result = hexapod.plan(_offset_case(tuple(offsets)), suggest=False)
+    assert result.swap_count >= 1
+    lengths = result.readings_mm + offsets[result.size_index]
+    limit = float(result.plan_input.catalogue.limits.max_change_per_adjustment_mm)
+    length_steps = np.abs(np.diff(lengths, axis=0))
+    assert float(np.max(length_steps)) <= 1.0 + 1e-9  # 1 mm a day, one adjustment at most
+    swapped = np.diff(result.size_index, axis=0) != 0
+    jumps = np.abs(np.diff(result.readings_mm, axis=0))[swapped]
+    assert float(np.max(jumps)) > 1.5 and float(np.max(jumps)) <= limit
+
+
+def test_a_rounded_row_on_another_assembly_branch_is_refused() -> None:
+    from hexapod import kinematics as kin
+    from hexapod import transforms as tf
+    from hexapod.planning import ASSEMBLY_TOLERANCE_MM, assemble
+
+    from .conftest import spec_frame
+
+    frame = spec_frame()
+    ref, mov = frame.reference_joints, frame.moving_joints
+    rng = np.random.default_rng(3)
+
+    def near_twist(n: int) -> np.ndarray:  # the spec frame is singular at a 90 degree twist
+        rotvec = rng.normal(size=(n, 3)) * np.radians(2e-5)
+        rotvec[:, 2] = np.radians(90.0 + rng.uniform(-2e-5, 2e-5, n))
+        trans = rng.normal(size=(n, 3)) * 5e-5 + np.array([0.0, 0.0, -150.0])
+        return tf.from_rotation_translation(tf.rotation_from_rotvec(rotvec), trans)
+
+    truth, guess = near_twist(3000), near_twist(3000)
+    lengths = kin.strut_lengths(ref, mov, truth)
+    status = kin.solve_pose_status(ref, mov, lengths, guess)
+    crossed = int(np.flatnonzero(status.converged & ~status.same_branch)[0])
+    fine = int(np.flatnonzero(status.converged & status.same_branch)[0])
+    plan_input = SimpleNamespace(frame=SimpleNamespace(
+        solve_pose_status=lambda set_lengths, guess: kin.solve_pose_status(ref, mov, set_lengths,
+                                                                           guess)))
+    day = np.array([0, 3, 5])
+    rows = [fine, crossed, crossed]
+    with pytest.raises(hexapod.PlanRefused) as info:
+        assemble(plan_input, lengths[rows], guess[rows], day)  # type: ignore[arg-type]
+    (v,) = info.value.violations
+    assert (v.kind, v.day, v.strut, v.limit) == ("assembly", 3, None, ASSEMBLY_TOLERANCE_MM)
+    assert dict(v.detail) == {"row": 1, "rows": 2, "other_branch": True}
+    nowhere = lengths[[fine, fine]].copy()
+    nowhere[1] = [20.0, 400.0, 20.0, 400.0, 20.0, 400.0]
+    with pytest.raises(hexapod.PlanRefused) as info:
+        assemble(plan_input, nowhere, guess[[fine, fine]], day[:2])  # type: ignore[arg-type]
+    (v,) = info.value.violations
+    assert dict(v.detail) == {"row": 1, "rows": 1, "other_branch": False} and v.value > 1.0
