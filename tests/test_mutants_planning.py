@@ -300,3 +300,19 @@ def test_a_rounded_row_on_another_assembly_branch_is_refused() -> None:
         assemble(plan_input, nowhere, guess[[fine, fine]], day[:2])  # type: ignore[arg-type]
     (v,) = info.value.violations
     assert dict(v.detail) == {"row": 1, "rows": 1, "other_branch": False} and v.value > 1.0
+
+
+def test_an_acute_step_may_change_sizes_but_the_frame_as_mounted_keeps_its_own() -> None:
+    # 112 mm only the short size holds (90-125; medium from 116), 128 mm only the medium
+    case = hexapod.load_case(SAMPLES / "acute_fracture_reduction.toml")
+    case = dataclasses.replace(
+        case, frame=dataclasses.replace(case.frame, strut_readings_mm=(112.0,) * 6,
+                                        strut_sizes=None),
+        deformity=Deformity(axial_translation_mm=25.0, axial_translation_dir="short"))
+    result = hexapod.plan(case, suggest=False)
+    np.testing.assert_array_equal(result.readings_mm, [[112.0] * 6, [128.0] * 6])
+    names = [s.name for s in result.plan_input.catalogue.strut_sizes]
+    assert [names[i] for i in result.size_index[0]] == ["short"] * 6
+    assert [names[i] for i in result.size_index[1]] == ["medium"] * 6
+    (note,) = [n for n in result.notes if n.kind == "acute_swaps"]
+    assert [s[:3] for s in note.detail["swaps"]] == [(k, "short", "medium") for k in range(1, 7)]
