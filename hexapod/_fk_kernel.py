@@ -18,12 +18,16 @@ from numpy.typing import ArrayLike, NDArray
 from hexapod._fk_single import newton_single
 from hexapod._fk_soa import _jacobian_soa, _rotation_step, _struts_soa
 from hexapod._fk_solve import _solve_batch, _Workspace
+from hexapod.errors import InputError
 from hexapod.transforms import check_transform, from_translation
 
 Array = NDArray[np.float64]
 
 FK_CHUNK = 4096  #: poses per chunk of the forward-kinematics kernel
 _SCALAR_UP_TO = 2  #: batches this small run the per-pose kernel in Python floats
+#: The condition bound's least value, sqrt(6) 6^3 (|J|_F^6 = (sum s_i^2)^3 >= 216 |det J| by
+#: the means of the squared singular values): below it the bound can prove nothing.
+_BOUND_AT_LEAST = 216.0 * math.sqrt(6.0)
 _POOL_BELOW = 4  #: a chunk pools its last poses once fewer than 1 in this many still iterate
 MAX_STEP_MM, MAX_STEP_RAD = 10.0, 0.1  # Newton step caps: a far guess cannot jump branches
 
@@ -301,9 +305,10 @@ def _frobenius_condition(ref_t: Array, mov_t: Array, rot: Array, trans: Array,
     With ``below``, a pose whose upper bound ``sqrt(6) |J_s|_F^6 / |det J_s|`` is at most
     ``below`` gets that bound instead (no inverse): ``|J^-1|_F <= sqrt(6) / s_min`` and
     ``s_min >= |det J| / s_max^5`` with ``s_max <= |J|_F``. A guard against a limit needs
-    only that; near a singular pose the bound is large and the exact number is computed."""
+    only that; near a singular pose the bound is large and the exact number is computed. The
+    bound is never below :data:`_BOUND_AT_LEAST`, so a smaller ``below`` skips it."""
     lever, vec, length = _struts_soa(ref_t, mov_t, rot, trans, work)
-    if below is not None:
+    if below is not None and below >= _BOUND_AT_LEAST:
         aug = _jacobian_soa(lever, vec, length, 0, work)
         aug[:, 3:6] /= scale
         norm2 = np.einsum("ijn,ijn->n", aug, aug)
@@ -343,8 +348,12 @@ def _forward(ref: Array, mov: Array, lens: Array, guess: ArrayLike | None, toler
     n = flat.shape[0]
     guesses = None
     if guess is not None:
-        guesses = np.broadcast_to(check_transform(guess, "guess"), (*batch, 4, 4))
-        guesses = guesses.reshape(-1, 4, 4)
+        checked = check_transform(guess, "guess")
+        try:
+            guesses = np.broadcast_to(checked, (*batch, 4, 4)).reshape(-1, 4, 4)
+        except ValueError:
+            raise InputError(f"guess of shape {checked.shape} does not match lengths of batch "
+                             f"shape {batch}: give one pose, or one per set of lengths") from None
     horiz = np.sum((mov[:, :2] - ref[:, :2]) ** 2, axis=1)
     order = _pivot_order(ref, mov, moving_side)
     ref_t, mov_t = np.ascontiguousarray(ref[order].T), np.ascontiguousarray(mov[order].T)

@@ -366,6 +366,9 @@ def solve_pose(
     """
     ref, mov = _joints(reference_joints, moving_joints)
     lens = _check_lengths(lengths)
+    if max_condition is not None and not (isinstance(max_condition, int | float)
+                                          and max_condition > 0):
+        raise InputError(f"max_condition must be a number > 0 or None, got {max_condition!r}")
     scale = None if max_condition is None else mean_joint_radius(ref, mov)
     result, cond = _forward(ref, mov, lens, guess, tolerance_mm, max_iterations,
                             _side(guess, moving_side), scale, condition_limit=max_condition)

@@ -162,7 +162,9 @@ def test_the_condition_guard_decides_as_the_exact_condition_number(
         _, guarded = fk._forward(*args, chunk=128, condition_limit=limit)
         np.testing.assert_array_equal(guarded <= limit, exact <= limit)
         above = exact > limit
-        np.testing.assert_array_equal(guarded[above], exact[above])  # reported exactly
+        # reported as computed without the bound (to rounding: a few poses left above the
+        # bound are solved by LAPACK rather than by the batched elimination)
+        np.testing.assert_allclose(guarded[above], exact[above], rtol=1e-5)
         assert np.all(guarded[~above] >= exact[~above] * (1 - 1e-12))  # an upper bound
     assert 100 < (exact > median).sum() < 300
     bounded = guarded != exact  # at the default limit most poses need no inverse
