@@ -7,6 +7,7 @@ import pytest
 
 from hexapod import transforms as tf
 from hexapod.geometry import FrameGeometry, ring_joints
+from hexapod.hardware import Catalogue
 
 PROX_CENTRES = [90, 90, 210, 210, 330, 330]
 PROX_SIDES = [-1, 1, -1, 1, -1, 1]
@@ -39,3 +40,26 @@ def frame() -> FrameGeometry:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261121)
+
+
+def catalogue_with_offsets(offsets: tuple[float, ...] | list[float],
+                           ranges: list[tuple[float, float]] | None = None,
+                           limits: dict[str, float] | None = None) -> Catalogue:
+    """The bundled catalogue with these reading-to-length offsets (mm) of its four strut
+    sizes, measured, and optionally other reading ranges (min, max) of them and other
+    values of some limits."""
+    import tomllib
+    from importlib import resources
+
+    from hexapod.io.catalogue_file import parse_catalogue
+
+    text = resources.files("hexapod").joinpath("data/tsf-like.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+    for i, size in enumerate(data["strut_sizes"]):
+        size["reading_to_length_offset_mm"] = {"value": float(offsets[i]),
+                                               "provenance": "measured"}
+        if ranges is not None:
+            size["min_reading_mm"]["value"], size["max_reading_mm"]["value"] = ranges[i]
+    for name, value in (limits or {}).items():
+        data["limits"][name]["value"] = value
+    return parse_catalogue(data, "offsets.toml")

@@ -6,8 +6,6 @@ every candidate (tests/test_speed_equivalence.py)."""
 from __future__ import annotations
 
 import dataclasses
-import tomllib
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +15,10 @@ import pytest
 from hexapod.clinical import PlanInput, build_plan_input
 from hexapod.hardware import Catalogue
 from hexapod.io.case_file import read_case
-from hexapod.io.catalogue_file import parse_catalogue
 from hexapod.planning import advice, path
 from hexapod.planning.pace import pace_report
 
+from .conftest import catalogue_with_offsets
 from .test_speed_equivalence import oracle_neutral_candidates, oracle_pick
 
 CASES = Path(__file__).parent.parent / "sample_cases"
@@ -28,13 +26,7 @@ CASES = Path(__file__).parent.parent / "sample_cases"
 
 def _catalogue(offsets: list[float], ranges: list[tuple[float, float]] | None = None
                ) -> Catalogue:
-    text = resources.files("hexapod").joinpath("data/tsf-like.toml").read_text("utf-8")
-    data: dict[str, Any] = tomllib.loads(text)
-    for i, size in enumerate(data["strut_sizes"]):
-        size["reading_to_length_offset_mm"] = {"value": offsets[i], "provenance": "measured"}
-        if ranges is not None:
-            size["min_reading_mm"]["value"], size["max_reading_mm"]["value"] = ranges[i]
-    return parse_catalogue(data, "offsets.toml")
+    return catalogue_with_offsets(offsets, ranges)
 
 
 def _plan_input(catalogue: Catalogue, axial_mm: float = 50.0) -> PlanInput:

@@ -17,6 +17,8 @@ from hexapod.hardware import Catalogue
 from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue
 
+from .conftest import catalogue_with_offsets
+
 CASES = Path(__file__).parent.parent / "sample_cases"
 
 
@@ -105,16 +107,7 @@ def test_the_planner_refuses_a_frame_without_its_mode_s_numbers(
 
 def _offset_catalogue() -> Catalogue:
     """The bundled catalogue with a different reading offset on each size (1, 2, 3, 4 mm)."""
-    import tomllib
-    from importlib import resources
-
-    from hexapod.io.catalogue_file import parse_catalogue
-
-    text = resources.files("hexapod").joinpath("data/tsf-like.toml").read_text("utf-8")
-    data = tomllib.loads(text)
-    for i, size in enumerate(data["strut_sizes"]):
-        size["reading_to_length_offset_mm"] = {"value": float(i + 1), "provenance": "measured"}
-    return parse_catalogue(data, "offsets.toml")
+    return catalogue_with_offsets((1.0, 2.0, 3.0, 4.0))
 
 
 @pytest.mark.parametrize("reading, size, length", [

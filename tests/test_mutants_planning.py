@@ -25,6 +25,8 @@ from hexapod.planning import (
 )
 from hexapod.planning.result import PaceReport, Swap
 
+from .conftest import catalogue_with_offsets
+
 SAMPLES = Path(__file__).parent.parent / "sample_cases"
 LO = np.array([0.0, 20.0])
 HI = np.array([30.0, 60.0])
@@ -180,26 +182,17 @@ def test_a_millimetre_deviation_exactly_at_its_bound_is_within_it() -> None:
 
 
 def test_the_frame_reached_is_solved_from_the_readings_plus_their_offsets() -> None:
-    import tomllib
-    from importlib import resources
-
     from hexapod.clinical import build_plan_input
-    from hexapod.io.catalogue_file import parse_catalogue
 
-    text = resources.files("hexapod").joinpath("data/tsf-like.toml").read_text("utf-8")
-    data = tomllib.loads(text)
-    for size, offset in zip(data["strut_sizes"], (3.0, -2.0, 5.0, 1.0), strict=True):
-        size["reading_to_length_offset_mm"] = {"value": offset, "provenance": "measured"}
-    data["limits"]["max_rounding_error_mm"]["value"] = 0.5  # rows re-picked, then solved again
-    catalogue = parse_catalogue(data, "offsets.toml")
+    catalogue = catalogue_with_offsets((3.0, -2.0, 5.0, 1.0),  # rows re-picked, solved again
+                                       limits={"max_rounding_error_mm": 0.5})
     case = hexapod.load_case(SAMPLES / "right_tibia_chronic.toml")
     result = hexapod.plan(build_plan_input(case, catalogue), suggest=False)
     offsets = np.array([3.0, -2.0, 5.0, 1.0])[np.asarray(result.size_index)]
     reached = result.plan_input.frame.solve_pose(result.readings_mm + offsets,
                                                  guess=result.poses)
     np.testing.assert_allclose(result.achieved_poses, reached, atol=1e-9)
-    bound = float(catalogue.limits.max_rounding_error_mm)
-    assert float(np.max(result.deviation_mm)) <= bound
+    assert float(np.max(result.deviation_mm)) <= 0.5
 
 
 def test_a_residual_plan_starts_from_the_readings_as_measured() -> None:
@@ -217,20 +210,12 @@ def test_a_residual_plan_starts_from_the_readings_as_measured() -> None:
 def _offset_case(offsets: tuple[float, ...], axial_mm: float = 30.0) -> object:
     """The right tibia lengthened ``axial_mm`` (swaps needed) on the bundled catalogue with
     these reading offsets (mm) of its four sizes."""
-    import tomllib
-    from importlib import resources
-
     from hexapod.clinical import build_plan_input
-    from hexapod.io.catalogue_file import parse_catalogue
 
-    text = resources.files("hexapod").joinpath("data/tsf-like.toml").read_text("utf-8")
-    data = tomllib.loads(text)
-    for size, offset in zip(data["strut_sizes"], offsets, strict=True):
-        size["reading_to_length_offset_mm"] = {"value": offset, "provenance": "measured"}
     case = hexapod.load_case(SAMPLES / "right_tibia_chronic.toml")
     case = dataclasses.replace(case, deformity=dataclasses.replace(
         case.deformity, axial_translation_mm=axial_mm))
-    return build_plan_input(case, parse_catalogue(data, "offsets.toml"))
+    return build_plan_input(case, catalogue_with_offsets(offsets))
 
 
 def test_without_suggestions_a_refusal_carries_none() -> None:
