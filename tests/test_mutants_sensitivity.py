@@ -96,10 +96,15 @@ def test_each_block_of_samples_has_its_own_random_numbers() -> None:
                                   draws[RANDOM_BLOCK - 3:RANDOM_BLOCK + 2])
 
 
-def test_the_documented_defaults() -> None:
+def test_the_documented_defaults(plan_input: PlanInput) -> None:
     params = inspect.signature(analyse).parameters
     assert params["samples"].default == 20000 and params["seed"].default == 0
     assert params["far_end_mm"].default == 150.0
+    # and in what a call without them gives (a wrapper's signature could hide a default)
+    result = analyse(plan_input, UNEVEN)
+    assert (result.samples, result.far_end_mm) == (20000, 150.0)
+    seeded = analyse(plan_input, UNEVEN, samples=20000, seed=0, far_end_mm=150.0)
+    assert result.far_end_mc == seeded.far_end_mc and result.share == seeded.share
 
 
 @pytest.mark.parametrize("samples, chunk, message", [
