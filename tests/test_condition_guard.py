@@ -95,3 +95,26 @@ def test_a_guess_batch_not_matching_the_lengths_is_an_input_error(
     for guess in (poses[:2], poses[:0]):
         with pytest.raises(InputError, match=r"^guess of shape \(\d, 4, 4\) does not match"):
             kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths, guess)
+
+
+def test_the_guard_inverts_only_the_poses_its_bound_cannot_clear(
+        frame: FrameGeometry, monkeypatch: pytest.MonkeyPatch) -> None:
+    # well-conditioned poses are cleared by the bound (no inverse); near-singular ones are not
+    inverted: list[int] = []
+    real = fk._solve_batch
+
+    def spy(aug: np.ndarray, work: object = None, identity: bool = False) -> object:
+        if identity:
+            inverted.append(aug.shape[-1])
+        return real(aug, work, identity)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fk, "_solve_batch", spy)
+    rng = np.random.default_rng(8)
+    poses = np.concatenate([random_poses(rng, (20,), angle_deg=8.0),
+                            _near_twist(rng, (1e-4,), 3)])
+    lengths = kin.strut_lengths(frame.reference_joints, frame.moving_joints, poses)
+    kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths[:20], poses[:20])
+    assert inverted == []
+    with pytest.raises(SingularFrameError):
+        kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths, poses)
+    assert inverted == [3]
