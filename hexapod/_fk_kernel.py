@@ -259,11 +259,11 @@ class _Pool:
     poses as for 500). A pose follows the same iterates either way."""
 
     def __init__(self, ref_t: Array, mov_t: Array, tolerance: float, max_iterations: int,
-                 size: int, poses: Array, status: Array) -> None:
+                 size: int, poses: Array, status: Array, work: _Workspace | None) -> None:
         self.joints, self.tolerance, self.max_iterations = (ref_t, mov_t), tolerance, max_iterations
         self.size, self.poses, self.status = size, poses, status
         self.groups: dict[int, list[tuple[NDArray[Any], ...]]] = {}
-        self.work: _Workspace | None = None
+        self.work = work  # the chunks' own: a flush runs between two chunks
 
     @staticmethod
     def take(offset: int, chunk: _Chunk) -> tuple[NDArray[Any], ...]:
@@ -287,8 +287,6 @@ class _Pool:
             group = self.groups.pop(key)
             index, target, rot, trans, signs = (np.concatenate([part[i] for part in group],
                                                                axis=-1) for i in range(5))
-            if self.work is None:
-                self.work = _Workspace(self.size, 6)
             for s in range(0, index.size, self.size):
                 part = slice(s, s + self.size)
                 out = _newton_chunk(*self.joints, target[:, part], rot[..., part],
@@ -372,7 +370,7 @@ def _forward(ref: Array, mov: Array, lens: Array, guess: ArrayLike | None, toler
                                            poses[:, :3, 3].T, condition_scale)
         n = 0  # nothing left for the batched kernel
     work = _Workspace(min(chunk, n), 6) if n else None
-    pool = _Pool(ref_t, mov_t, tolerance, max_iterations, chunk, poses, status)
+    pool = _Pool(ref_t, mov_t, tolerance, max_iterations, chunk, poses, status, work)
     for s in range(0, n, chunk):
         target = np.ascontiguousarray(flat[s:s + chunk][:, order].T)
         m = target.shape[1]

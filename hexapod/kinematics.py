@@ -8,6 +8,8 @@ length ``L_i = |t + R p_i - b_i|`` (mm), the distance between its two joint cent
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -366,7 +368,7 @@ def solve_pose(
     """
     ref, mov = _joints(reference_joints, moving_joints)
     lens = _check_lengths(lengths)
-    if max_condition is not None and not (isinstance(max_condition, int | float)
+    if max_condition is not None and not (isinstance(max_condition, numbers.Real)
                                           and max_condition > 0):
         raise InputError(f"max_condition must be a number > 0 or None, got {max_condition!r}")
     scale = None if max_condition is None else mean_joint_radius(ref, mov)

@@ -118,3 +118,12 @@ def test_the_guard_inverts_only_the_poses_its_bound_cannot_clear(
     with pytest.raises(SingularFrameError):
         kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths, poses)
     assert inverted == [3]
+
+
+@pytest.mark.parametrize("limit", [np.float32(1e6), np.int64(10**6), 10**6])
+def test_a_limit_of_any_real_number_type_is_taken(frame: FrameGeometry, limit: object) -> None:
+    poses = random_poses(np.random.default_rng(0), (3,))
+    lengths = kin.strut_lengths(frame.reference_joints, frame.moving_joints, poses)
+    solved = kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths, poses,
+                            max_condition=limit)  # type: ignore[arg-type]
+    np.testing.assert_allclose(solved, poses, atol=1e-9)

@@ -24,11 +24,6 @@ from .test_speed_equivalence import oracle_neutral_candidates, oracle_pick
 CASES = Path(__file__).parent.parent / "sample_cases"
 
 
-def _catalogue(offsets: list[float], ranges: list[tuple[float, float]] | None = None
-               ) -> Catalogue:
-    return catalogue_with_offsets(offsets, ranges)
-
-
 def _plan_input(catalogue: Catalogue, axial_mm: float = 50.0) -> PlanInput:
     case = read_case(CASES / "right_tibia_chronic.toml")
     case = dataclasses.replace(case, deformity=dataclasses.replace(
@@ -40,7 +35,7 @@ def _plan_input(catalogue: Catalogue, axial_mm: float = 50.0) -> PlanInput:
                                      [25.0, 25.0, 25.0, 25.0], [-20.0, -20.0, -20.0, -20.0]])
 def test_the_suggestion_with_reading_offsets_equals_fitting_every_candidate(
         offsets: list[float]) -> None:
-    plan_input = _plan_input(_catalogue(offsets))
+    plan_input = _plan_input(catalogue_with_offsets(offsets))
     poses = path.rows(plan_input, pace_report(plan_input).stage_days)[0]
     readings, swaps = oracle_neutral_candidates(plan_input, poses)
     assert np.isfinite(swaps).any() and len(set(swaps[np.isfinite(swaps)])) > 1
@@ -55,10 +50,10 @@ def test_the_suggestion_with_reading_offsets_equals_fitting_every_candidate(
 
 
 def test_no_usable_neutral_reading_gives_no_candidates() -> None:
-    plan_input = _plan_input(_catalogue([0.0] * 4), axial_mm=10.0)
+    plan_input = _plan_input(catalogue_with_offsets([0.0] * 4), axial_mm=10.0)
     poses = path.rows(plan_input, pace_report(plan_input).stage_days)[0]
     # struts too short to reach between the rings at any reading: no neutral frame
-    tiny = _catalogue([0.0] * 4, [(5.0, 8.0), (7.0, 10.0), (9.0, 12.0), (11.0, 14.0)])
+    tiny = catalogue_with_offsets([0.0] * 4, [(5.0, 8.0), (7.0, 10.0), (9.0, 12.0), (11.0, 14.0)])
     short = dataclasses.replace(plan_input, catalogue=tiny)
     readings, swaps = advice.neutral_candidates(short, poses)
     assert readings.shape == swaps.shape == (0,)
@@ -79,7 +74,7 @@ def test_advice_only_for_another_reading_with_fewer_swaps(
     import hexapod
     from hexapod.planning import plan
 
-    plan_input = _plan_input(_catalogue([0.0] * 4), axial_mm=30.0)  # two swaps
+    plan_input = _plan_input(catalogue_with_offsets([0.0] * 4), axial_mm=30.0)  # two swaps
     result = plan(plan_input, suggest=False)
     mine, ours = plan_input.case.frame.neutral_strut_mm, result.swap_count
     assert mine == 150.0 and ours >= 1
@@ -115,7 +110,7 @@ def test_the_search_stops_once_the_nearest_candidate_meets_its_level(
 def test_only_candidates_that_no_single_size_holds_are_fitted(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # sizes (mm): x-short 75-96, short 90-125, medium 116-178, long 169-289; tolerance 1e-9
-    plan_input = _plan_input(_catalogue([0.0] * 4), axial_mm=10.0)
+    plan_input = _plan_input(catalogue_with_offsets([0.0] * 4), axial_mm=10.0)
     tol = advice._TOL
     one_size = [(130.0, 131.0),  # medium (and short) hold it
                 (116.0 - tol, 170.0),  # medium holds it only with the tolerance at its start
