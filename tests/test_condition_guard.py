@@ -127,3 +127,22 @@ def test_a_limit_of_any_real_number_type_is_taken(frame: FrameGeometry, limit: o
     solved = kin.solve_pose(frame.reference_joints, frame.moving_joints, lengths, poses,
                             max_condition=limit)  # type: ignore[arg-type]
     np.testing.assert_allclose(solved, poses, atol=1e-9)
+
+
+def test_the_bound_is_sqrt6_frobenius_norm_to_the_sixth_over_the_determinant(
+        frame: FrameGeometry) -> None:
+    # the documented number, from numpy's determinant: a looser bound (a larger constant or
+    # power) would send every pose to the inverse, and a tighter one could clear a pose
+    # whose exact number is above the limit
+    rng = np.random.default_rng(11)
+    poses = random_poses(rng, (25,), angle_deg=15.0)
+    lengths = kin.strut_lengths(frame.reference_joints, frame.moving_joints, poses)
+    scale = mean_joint_radius(frame.reference_joints, frame.moving_joints)
+    jac = kin.jacobian(frame.reference_joints, frame.moving_joints, poses).copy()
+    jac[..., 3:6] /= scale
+    expected = np.sqrt(6.0) * np.sum(jac**2, axis=(-2, -1))**3 / np.abs(np.linalg.det(jac))
+    args = (frame.reference_joints, frame.moving_joints, lengths, poses, 1e-10, 60, -1.0, scale)
+    bound = fk._forward(*args, condition_limit=1e300)[1]
+    assert bound is not None
+    np.testing.assert_allclose(bound, expected, rtol=1e-7)
+    assert np.all(expected < 1e300)  # every pose took the bound, none the inverse
