@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -323,6 +325,62 @@ def test_fk_pools_the_last_poses_of_each_chunk(frame: FrameGeometry,
         for flag in ("converged", "same_branch", "singular"):
             np.testing.assert_array_equal(getattr(pooled, flag), getattr(whole, flag))
     assert not whole.converged[5] and whole.residual_mm[5] > 1.0
+
+
+def _pool_runs(added: list[tuple[int, int]], chunk: int) -> list[tuple[int, int]]:
+    """The runs (iteration, poses) the pool should make of the poses queued: a key is run
+    when it holds a full chunk, and what is left at the end, key by key; in full chunks but
+    for the last of each run (a plain-loop oracle of :class:`hexapod._fk_kernel._Pool`)."""
+    runs: list[tuple[int, int]] = []
+    queued: dict[int, int] = {}
+
+    def run(first: int) -> None:
+        total = queued.pop(first)
+        runs.extend((first, min(chunk, total - s)) for s in range(0, total, chunk))
+
+    for first, size in added:
+        queued[first] = queued.get(first, 0) + size
+        if queued[first] >= chunk:
+            run(first)
+    for first in sorted(queued):
+        run(first)
+    return runs
+
+
+def test_the_pool_runs_each_pose_once_in_full_chunks_on_the_batch_workspace(
+        frame: FrameGeometry, monkeypatch: pytest.MonkeyPatch) -> None:
+    ref, mov = frame.reference_joints, frame.moving_joints
+    lengths = ik(frame, random_poses(np.random.default_rng(11), (700,), angle_deg=20.0))
+    added: list[tuple[int, int]] = []
+    runs: list[tuple[int, int]] = []
+    made: list[fk._Workspace] = []
+    real_add, real_chunk, real_workspace = fk._Pool.add, fk._newton_chunk, fk._Workspace
+
+    def add(self: fk._Pool, first: int, state: tuple[np.ndarray, ...]) -> None:
+        added.append((first, state[0].size))
+        real_add(self, first, state)
+
+    def newton_chunk(*args: Any) -> tuple[np.ndarray, ...]:
+        runs.append((args[8], args[2].shape[-1]))
+        return real_chunk(*args)  # type: ignore[no-any-return]
+
+    def workspace(*args: Any) -> fk._Workspace:
+        made.append(real_workspace(*args))
+        return made[-1]
+
+    monkeypatch.setattr(fk._Pool, "add", add)
+    monkeypatch.setattr(fk, "_newton_chunk", newton_chunk)
+    monkeypatch.setattr(fk, "_Workspace", workspace)
+    for chunk in (50, 100):
+        added.clear(), runs.clear(), made.clear()
+        fk._forward(ref, mov, lengths, None, 1e-10, 60, -1.0, 90.0, chunk=chunk)
+        assert len(added) >= 5 and runs == _pool_runs(added, chunk)
+        assert [w.size for w in made] == [chunk]  # the pool reuses the chunks' workspace
+    for n in (50, 2):  # one chunk has nothing to pool with; two poses take the per-pose kernel
+        added.clear(), runs.clear(), made.clear()
+        fk._forward(ref, mov, lengths[:n], None, 1e-10, 60, -1.0, 90.0, chunk=50)
+        assert sum(size for _, size in added) == 0 and runs == []
+        assert [w.size for w in made] == ([50] if n == 50 else [])
 
 
 def test_fk_reports_a_failing_pose_and_solves_the_others(frame: FrameGeometry,
