@@ -279,8 +279,16 @@ def fit_ring(obs: ChordObservations, radius_guess_mm: float, spacing_guess_mm: f
     RingFit
         ``converged`` False when the iteration left the valid geometry (0 < s < 2R) or did
         not settle; its numbers are then the last valid iterate.
+
+    Raises
+    ------
+    ValueError
+        The start values are not finite or not a geometry (0 < spacing < 2 radius).
     """
     params = np.array([radius_guess_mm, spacing_guess_mm], dtype=float)
+    if not (np.all(np.isfinite(params)) and 0 < params[1] < 2 * params[0]):
+        raise ValueError(f"the start values must be finite with 0 < spacing < 2 radius, got "
+                         f"radius {radius_guess_mm!r} mm and spacing {spacing_guess_mm!r} mm")
     converged = False
     for _ in range(max_iterations):
         predicted, jac = chord_distances(obs, params[0], params[1])
