@@ -212,10 +212,32 @@ def moved_structures(remaining: Remaining, structures: tuple[StructureAtRisk, ..
                      side: str) -> tuple[StructureAtRisk, ...]:
     """The structures at risk where the frame reading puts them now: each moved with the
     moving fragment since the start (anatomical frame, relative to the origin, mm)."""
+    return move_structures(structures, remaining.moving_fragment_motion, side)
+
+
+def move_structures(structures: tuple[StructureAtRisk, ...], motion_in_anatomy: ArrayLike,
+                    side: str) -> tuple[StructureAtRisk, ...]:
+    """Structures at risk moved by a rigid motion of the moving fragment.
+
+    Parameters
+    ----------
+    structures : tuple of StructureAtRisk
+        Where they are (anatomical frame, mm).
+    motion_in_anatomy : array_like, shape (4, 4)
+        The motion, anatomical frame: a point at ``p`` goes to ``motion @ p`` (mm).
+    side : {"right", "left"}
+        The limb; gives medial its sign on x.
+
+    Returns
+    -------
+    tuple of StructureAtRisk
+        Same names, moved; each direction word from the sign of its new offset (none at 0).
+    """
     m = medial_sign(side)
+    motion = np.asarray(motion_in_anatomy, dtype=float)
     moved = []
     for s in structures:
-        x, y, z = tf.apply(remaining.moving_fragment_motion, s.position(side))
+        x, y, z = tf.apply(motion, s.position(side))
         ap, lat, axial = float(m * x), float(y), float(z)
         moved.append(StructureAtRisk(
             name=s.name, ap_mm=abs(ap), ap_dir=("medial" if ap > 0 else "lateral") if ap else None,

@@ -27,12 +27,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hexapod import transforms as tf
-from hexapod.case import Case, Deformity, StructureAtRisk
+from hexapod.case import Deformity
 from hexapod.clinical import PlanInput
 from hexapod.errors import InputError
 from hexapod.hardware import Catalogue
 from hexapod.readback import (
     fragment_in_anatomy,
+    move_structures,
     nearest_row,
     ring_pose_from_readings,
     signed_from_distal_in_proximal,
@@ -191,22 +192,6 @@ def deformity_from_signed(signed: ArrayLike) -> Deformity:
     return Deformity(**fields)
 
 
-def _moved_structures(case: Case, motion: Array) -> tuple[StructureAtRisk, ...]:
-    """The case's structures at risk moved with the moving fragment (anatomical frame)."""
-    m = -1.0 if case.patient.side == "right" else 1.0
-    out = []
-    for s in case.structures_at_risk:
-        x, y, z = tf.apply(motion, s.position(case.patient.side))
-        ap = float(m * x)
-        out.append(StructureAtRisk(
-            name=s.name, ap_mm=abs(ap), ap_dir=("medial" if ap > 0 else "lateral") if ap else None,
-            lat_mm=abs(float(y)),
-            lat_dir=("anterior" if y > 0 else "posterior") if y else None,
-            axial_mm=abs(float(z)),
-            axial_dir=("proximal" if z > 0 else "distal") if z else None))
-    return tuple(out)
-
-
 def sizes_at_visit(catalogue: Catalogue, readings_mm: ArrayLike,
                    sizes: tuple[str, ...] | None,
                    preferred: tuple[str | None, ...] | None = None) -> tuple[str, ...]:
@@ -319,7 +304,7 @@ def resume_plan_input(plan_input: PlanInput, readings_mm: ArrayLike,
         frame=dataclasses.replace(case.frame, neutral_strut_mm=None,
                                   strut_readings_mm=readings, strut_sizes=fitted),
         correction=dataclasses.replace(correction, start_date=date, latency_days=waiting),
-        structures_at_risk=_moved_structures(case, motion))
+        structures_at_risk=move_structures(case.structures_at_risk, motion, case.patient.side))
     return dataclasses.replace(
         pi, case=new_case, distal_in_proximal=np.array(d_in_p), waypoints_in_anatomy=waypoints,
         stage_names=pi.stage_names[first_stage:], start_pose=ring_now,
