@@ -189,6 +189,22 @@ def stage_waypoints(case: Case) -> tuple[Array, tuple[str, ...]]:
     return waypoints[keep], tuple("+".join(groups[i - 1]) for i in keep[1:])
 
 
+def _neutral_length(catalogue: Catalogue, reading_mm: float) -> float:
+    """Joint-centre distance (mm) of the struts at the neutral reading of a chronic case.
+
+    The sizes fitted at the end of correction are the plan's, not the case's (which names
+    those fitted now), so the reading must fix the length by itself: sizes that hold it but
+    disagree on the offset leave the end frame unknown (CaseError on
+    ``frame.neutral_strut_mm``)."""
+    holders = [s for s in catalogue.strut_sizes if s.min_mm <= reading_mm <= s.max_mm]
+    if len({s.offset_mm for s in holders}) > 1:
+        raise CaseError("frame.neutral_strut_mm", (
+            f"{reading_mm:g} mm is on the scales of sizes with different reading offsets "
+            f"({', '.join(s.name for s in holders)}), so the frame at the end of correction "
+            "is not known; choose a neutral reading that only one of them holds"))
+    return reading_to_length(catalogue, reading_mm)
+
+
 def start_and_target(case: Case, catalogue: Catalogue, frame: Frame,
                      correction_in_ring: Array) -> tuple[Array, Array, Note]:
     """``moving_ring_in_reference_ring`` at the start and at the end of correction: chronic,
@@ -198,7 +214,7 @@ def start_and_target(case: Case, catalogue: Catalogue, frame: Frame,
     if case.mode == "chronic":
         if spec.neutral_strut_mm is None:
             raise InputError("chronic mode needs frame.neutral_strut_mm")
-        height = frame.neutral_height(reading_to_length(catalogue, spec.neutral_strut_mm))
+        height = frame.neutral_height(_neutral_length(catalogue, spec.neutral_strut_mm))
         target = frame.neutral_pose(height)
         return (tf.invert(correction_in_ring) @ target, target,
                 Note("chronic_neutral", {"height_mm": height,

@@ -12,7 +12,7 @@ import pytest
 from hexapod import transforms as tf
 from hexapod.case import Case, Deformity
 from hexapod.clinical import build_plan_input, reading_to_length, stage_plan, stage_waypoints
-from hexapod.errors import InputError
+from hexapod.errors import CaseError, InputError
 from hexapod.hardware import Catalogue
 from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue
@@ -136,3 +136,26 @@ def test_a_reading_two_sizes_hold_with_different_offsets_needs_the_size() -> Non
             r"command line\)$")):
         reading_to_length(_offset_catalogue(), 92.0)
     assert reading_to_length(load_catalogue(), 92.0) == 92.0  # the same offsets: no doubt
+
+
+@pytest.mark.parametrize("sizes", [None, ("medium",) * 6, ("long",) * 6])
+def test_a_neutral_reading_two_sizes_hold_with_different_offsets_is_refused(
+        sizes: tuple[str, ...] | None) -> None:
+    # the sizes at the end of correction are the plan's, so naming the sizes fitted now
+    # cannot settle the length: the reading must, whatever the case names
+    case = _case()
+    case = dataclasses.replace(case, frame=dataclasses.replace(
+        case.frame, neutral_strut_mm=170.0, strut_sizes=sizes))
+    with pytest.raises(CaseError) as info:
+        build_plan_input(case, catalogue_with_offsets((4.0, 5.0, 6.0, 7.0)))
+    assert info.value.field == "frame.neutral_strut_mm"
+    assert info.value.message == (
+        "170 mm is on the scales of sizes with different reading offsets (medium, long), so "
+        "the frame at the end of correction is not known; choose a neutral reading that only "
+        "one of them holds")
+    # one size holds 165 mm: its offset gives the end frame's struts
+    case = dataclasses.replace(case, frame=dataclasses.replace(case.frame,
+                                                               neutral_strut_mm=165.0))
+    plan_input = build_plan_input(case, catalogue_with_offsets((4.0, 5.0, 6.0, 7.0)))
+    np.testing.assert_allclose(plan_input.frame.strut_lengths(plan_input.target_pose),
+                               [171.0] * 6, atol=1e-9)
