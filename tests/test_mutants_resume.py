@@ -20,7 +20,14 @@ from hexapod.io.case_file import read_case
 from hexapod.io.catalogue_file import load_catalogue
 from hexapod.io.loading import load_case
 from hexapod.planning import plan, prepare
-from hexapod.resume import Position, Revision, deformity_from_signed, position_on
+from hexapod.resume import (
+    Position,
+    Revision,
+    deformity_from_signed,
+    position_on,
+    resume_from_plan,
+    sizes_at_visit,
+)
 from hexapod.resume import resume_plan_input as resume
 
 from .conftest import catalogue_with_offsets
@@ -148,3 +155,56 @@ def test_the_guess_picks_the_assembly_the_readings_are_read_as(staged: PlanInput
     flip = np.diag([1.0, 1.0, -1.0, 1.0])  # the mirror image has the same six lengths
     resumed = resume(staged, readings, None, original.dates[12], guess=flip @ pose @ flip)
     np.testing.assert_allclose(resumed.start_pose, flip @ pose @ flip, atol=1e-6)
+
+
+@pytest.mark.parametrize(("number", "replaces", "message"), [
+    (None, D1, "a revision of unknown number names no date it replaces"),
+    (0, None, "revision must be a whole number >= 1, got 0"),
+    (1.0, None, "revision must be a whole number >= 1, got 1.0"),
+    (2, None, "a revision from 2 on names the date of the prescription it replaces, and "
+              "revision 1 replaces none"),
+    (1, D1, "a revision from 2 on names the date of the prescription it replaces, and "
+            "revision 1 replaces none"),
+])
+def test_a_revision_says_what_is_wrong_with_it(number: object, replaces: dt.date | None,
+                                               message: str) -> None:
+    with pytest.raises(InputError, match=f"^{message}$"):
+        Revision(number, replaces)  # type: ignore[arg-type]
+
+
+def test_sizes_at_visit_hold_readings_at_both_ends_of_their_scales() -> None:
+    cat = load_catalogue("tsf-like")
+    readings = (75.0, 96.0, 125.0, 178.0, 169.0, 289.0)  # each the end of some scale
+    named = ("x-short", "x-short", "short", "medium", "long", "long")
+    assert sizes_at_visit(cat, readings, named) == named
+    assert sizes_at_visit(cat, readings, None) == ("x-short", "x-short", "short", "medium",
+                                                   "medium", "long")
+
+
+@pytest.mark.parametrize(("readings", "sizes", "field", "message"), [
+    ((150.0,) * 5 + (300.0,), None, "readings",
+     "strut 6 reads 300 mm, outside every strut size of 'tsf-like' (75-289 mm)"),
+    ((74.0,) + (150.0,) * 5, None, "readings",
+     "strut 1 reads 74 mm, outside every strut size of 'tsf-like' (75-289 mm)"),
+    ((150.0,) * 5 + (np.nan,), None, "readings",
+     "give six finite readings (struts 1..6, mm), got [150.0, 150.0, 150.0, 150.0, 150.0, nan]"),
+    ((150.0,) * 6, ("medium",) * 5, "sizes", "give six strut sizes (struts 1..6), got 5"),
+    ((150.0,) * 6, ("medium",) * 5 + ("long",), "sizes",
+     "strut 6 reads 150 mm, outside the range of size 'long' (169-289 mm)"),
+])
+def test_sizes_at_visit_refusals_name_the_option_and_the_strut(
+        readings: tuple[float, ...], sizes: tuple[str, ...] | None, field: str,
+        message: str) -> None:
+    with pytest.raises(InputError) as info:
+        sizes_at_visit(load_catalogue("tsf-like"), readings, sizes)
+    assert (info.value.field, info.value.message) == (field, message)
+
+
+@pytest.mark.parametrize(("row", "first_stage"), [(79, 0), (80, 1), (81, 1)])
+def test_a_resume_on_the_plan_does_the_stage_of_the_next_adjustment(
+        staged: PlanInput, row: int, first_stage: int) -> None:
+    # row 80 is the last of the lengthening: its next adjustment is the first of stage 2
+    original = plan(staged)
+    assert list(original.stage[79:83]) == [0, 0, 1, 1]
+    resumed = resume_from_plan(original, original.readings_mm[row], None, original.dates[row])
+    assert resumed.stage_names == staged.stage_names[first_stage:]
