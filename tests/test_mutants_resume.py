@@ -204,6 +204,7 @@ def test_sizes_at_visit_refusals_name_the_option_and_the_strut(
 def test_a_resume_on_the_plan_does_the_stage_of_the_next_adjustment(
         staged: PlanInput, row: int, first_stage: int) -> None:
     # row 80 is the last of the lengthening: its next adjustment is the first of stage 2
+    # (rows 77-79 read alike, so readings of row 79 are placed on row 77)
     original = plan(staged)
     assert list(original.stage[79:83]) == [0, 0, 1, 1]
     resumed = resume_from_plan(original, original.readings_mm[row], None, original.dates[row])
