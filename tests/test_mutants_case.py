@@ -91,3 +91,32 @@ def test_a_deformity_without_several_components_drops_each() -> None:
 def test_field_names_are_the_attributes_in_order() -> None:
     assert field_names(Patient) == ("side", "name", "id", "bone")
     assert field_names(Case)[:3] == ("mode", "patient", "frame")
+
+
+def _frame(**changes: object) -> object:
+    return dataclasses.replace(read_case(CASES / "right_tibia_chronic.toml").frame, **changes)
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"mode": "acute"}, "mode", "'acute' is not allowed; allowed: chronic, residual"),
+    ({"schema_version": 2}, "schema_version", "2 is not supported; allowed: 1"),
+    ({"patient": "Smith"}, "patient", "must be a Patient"),
+    ({"frame": None}, "frame", "must be a FrameSpec"),
+    ({"deformity": {}}, "deformity", "must be a Deformity"),
+    ({"mounting": 0}, "mounting", "must be a Mounting"),
+    ({"correction": None}, "correction", "must be a CorrectionSettings"),
+    ({"frame": _frame(neutral_strut_mm=None)}, "frame.neutral_strut_mm", "missing (required)"),
+    ({"frame": _frame(strut_readings_mm=(150.0,) * 6)}, "frame.strut_readings_mm",
+     "is for residual mode; chronic mode starts from frame.neutral_strut_mm"),
+    ({"mode": "residual"}, "frame.strut_readings_mm",
+     "missing: residual mode needs the six scale readings now (mm)"),
+    ({"mode": "residual", "frame": _frame(strut_readings_mm=(150.0,) * 6)},
+     "frame.neutral_strut_mm",
+     "is for chronic mode; residual mode starts from frame.strut_readings_mm"),
+])
+def test_a_case_names_the_key_of_what_is_wrong_and_what_is_allowed(
+        changes: dict[str, object], field: str, message: str) -> None:
+    case = read_case(CASES / "right_tibia_chronic.toml")
+    with pytest.raises(InputError) as info:
+        dataclasses.replace(case, **changes)  # type: ignore[arg-type]
+    assert (info.value.field, info.value.message) == (field, message)
