@@ -14,10 +14,11 @@ import pytest
 from hexapod.calibration import ChordObservations, fit_ring
 from hexapod.case import StructureAtRisk
 from hexapod.clinical import build_plan_input
-from hexapod.errors import CaseError
+from hexapod.errors import CaseError, InputError
 from hexapod.io.case_file import read_case
 from hexapod.io.loading import load_case
 from hexapod.planning import plan, prepare
+from hexapod.readback import move_structures
 from hexapod.resume import position_on, resume_from_plan, resume_plan_input
 
 from .conftest import catalogue_with_offsets
@@ -116,6 +117,15 @@ def test_a_structure_the_correction_moves_past_the_position_bound_does_not_stop_
     resumed = resume_plan_input(plan_input, at_end, None, dt.date(2027, 1, 20))
     (far,) = resumed.case.structures_at_risk
     assert far.axial_dir == "distal" and far.axial_mm == pytest.approx(505.0, abs=1e-6)
+
+
+@pytest.mark.xfail(strict=True, raises=IndexError,
+                   reason="move_structures does not check its motion (shape (4, 4), rigid): "
+                          "a 3x3 matrix fails with an IndexError, a scaling is taken")
+def test_move_structures_refuses_a_motion_that_is_no_transform_by_name() -> None:
+    nerve = (StructureAtRisk("n", ap_mm=20.0, ap_dir="medial"),)
+    with pytest.raises(InputError, match="motion_in_anatomy"):
+        move_structures(nerve, np.eye(3), "right")
 
 
 # --- where readings sit on a prescription ---------------------------------------------------
