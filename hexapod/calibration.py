@@ -26,6 +26,9 @@ Array = NDArray[np.float64]
 
 #: Standard deviation of a caliper reading between joint centres (mm), the default floor.
 CALIPER_SD_MM = 0.05
+#: Joint radii a ring fit may start from (mm): any ring a caliper can measure, with room to
+#: spare; outside it the chord arithmetic loses its digits or overflows.
+START_RADIUS_MM = (1.0, 10_000.0)
 
 
 def _frozen(values: ArrayLike) -> Array:
@@ -283,15 +286,19 @@ def fit_ring(obs: ChordObservations, radius_guess_mm: float, spacing_guess_mm: f
     Raises
     ------
     ValueError
-        The start values are not finite or not a geometry (0 < spacing < 2 radius).
+        The start values are not a ring (:data:`START_RADIUS_MM`, 0 < spacing < 2 radius).
     """
     params = np.array([radius_guess_mm, spacing_guess_mm], dtype=float)
-    if not (np.all(np.isfinite(params)) and 0 < params[1] < 2 * params[0]):
-        raise ValueError(f"the start values must be finite with 0 < spacing < 2 radius, got "
-                         f"radius {radius_guess_mm!r} mm and spacing {spacing_guess_mm!r} mm")
+    low, high = START_RADIUS_MM
+    if not (low <= params[0] <= high and 0 < params[1] < 2 * params[0]):
+        raise ValueError(f"the start values must be a ring: {low:g} <= radius <= {high:g} and "
+                         f"0 < spacing < 2 radius, got radius {radius_guess_mm!r} mm and "
+                         f"spacing {spacing_guess_mm!r} mm")
     converged = False
     for _ in range(max_iterations):
         predicted, jac = chord_distances(obs, params[0], params[1])
+        if not (np.all(np.isfinite(predicted)) and np.all(np.isfinite(jac))):
+            break  # the iterate has run off to where the numbers overflow
         step = np.linalg.lstsq(jac, obs.distances_mm - predicted, rcond=None)[0]
         trial = params + step
         shrink = 0

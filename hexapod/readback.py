@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hexapod import policy
 from hexapod import transforms as tf
 from hexapod.anatomy import motion_in_anatomy, true_angulation
 from hexapod.case import StructureAtRisk, medial_sign
@@ -232,13 +233,27 @@ def move_structures(structures: tuple[StructureAtRisk, ...], motion_in_anatomy: 
     -------
     tuple of StructureAtRisk
         Same names, moved; each direction word from the sign of its new offset (none at 0).
+
+    Raises
+    ------
+    InputError
+        ``motion_in_anatomy`` is not one rigid transform; (field ``structures_at_risk``) a
+        structure is moved beyond :data:`hexapod.policy.MAX_POSITION_MM` on some axis.
     """
     m = medial_sign(side)
-    motion = np.asarray(motion_in_anatomy, dtype=float)
+    motion = tf.check_transform(motion_in_anatomy, "motion_in_anatomy")
+    if motion.shape != (4, 4):
+        raise InputError(f"motion_in_anatomy must be one 4x4 pose, got shape {motion.shape}")
     moved = []
     for s in structures:
         x, y, z = tf.apply(motion, s.position(side))
         ap, lat, axial = float(m * x), float(y), float(z)
+        farthest = max(abs(ap), abs(lat), abs(axial))
+        if farthest > policy.MAX_POSITION_MM:
+            raise InputError(f"{s.name!r} is moved {farthest:.1f} mm from the origin along "
+                             f"one axis, beyond the {policy.MAX_POSITION_MM:g} mm a structure "
+                             "at risk may be: place it nearer the origin, or leave it out",
+                             "structures_at_risk")
         moved.append(StructureAtRisk(
             name=s.name, ap_mm=abs(ap), ap_dir=("medial" if ap > 0 else "lateral") if ap else None,
             lat_mm=abs(lat), lat_dir=("anterior" if lat > 0 else "posterior") if lat else None,

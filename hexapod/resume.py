@@ -167,6 +167,10 @@ def position_on(readings_by_row: ArrayLike, dates: tuple[dt.date, ...], days: Ar
         raise InputError(f"the visit {visit.isoformat()} is before the previous prescription "
                          f"starts ({dates[0].isoformat()})", "date")
     row, diff = nearest_row(rows, readings_mm)
+    # rows that read alike (adjustments that round to nothing): the one due by the visit
+    while (row + 1 < len(rows) and dates[row + 1] <= visit
+           and np.array_equal(rows[row + 1], rows[row])):
+        row += 1
     due = dates[row]
     if row == 0 and len(dates) > 1:  # the start readings stand until the first correction day
         due = max(due, dates[1] - dt.timedelta(days=1))

@@ -211,8 +211,8 @@ def test_two_distances_that_fix_the_ring_alone_have_no_standardized_residual() -
 def test_start_values_that_are_no_ring_are_refused(radius: float, spacing: float) -> None:
     # before, a spacing of 2 radius or more failed inside numpy's least squares
     obs = _observations(PROX, [[1, 2], [1, 3]], _chord_oracle(90.0, 14.0, PROX, [[1, 2], [1, 3]]))
-    with pytest.raises(ValueError, match=r"^the start values must be finite with 0 < spacing "
-                                         r"< 2 radius, got radius"):
+    with pytest.raises(ValueError, match=r"^the start values must be a ring: 1 <= radius <= "
+                                         r"10000 and 0 < spacing < 2 radius, got radius"):
         fit_ring(obs, radius, spacing)
     fit = fit_ring(obs, 50.0, 99.9)  # just inside: it runs, and reaches the ring
     assert fit.converged is True and fit.spacing.value == pytest.approx(14.0, abs=1e-9)

@@ -209,3 +209,18 @@ def test_a_resume_on_the_plan_does_the_stage_of_the_next_adjustment(
     assert list(original.stage[79:83]) == [0, 0, 1, 1]
     resumed = resume_from_plan(original, original.readings_mm[row], None, original.dates[row])
     assert resumed.stage_names == staged.stage_names[first_stage:]
+
+
+@pytest.mark.parametrize(("visit", "row", "behind"), [
+    (dt.date(2026, 12, 9), 1, 0), (dt.date(2026, 12, 10), 2, 0), (dt.date(2026, 12, 11), 3, 0),
+    (dt.date(2026, 12, 14), 3, 3)])
+def test_readings_several_rows_share_are_placed_on_the_one_due_by_the_visit(
+        visit: dt.date, row: int, behind: int) -> None:
+    # rows 1-3 read alike (adjustments that round to nothing): a patient at them is on
+    # schedule until the last of them is due, and behind from then on
+    rows = [[150.0] * 6, [151.0] * 6, [151.0] * 6, [151.0] * 6, [152.0] * 6]
+    dates = tuple(dt.date(2026, 12, d) for d in (1, 9, 10, 11, 12))
+    where = position_on(rows, dates, [0, 1, 2, 3, 4], ("",) + ("08:00",) * 4, [151.0] * 6,
+                        visit)
+    assert (where.row, where.days_behind, where.complete) == (row, behind, False)
+    assert where.date == dates[row] and where.day == row
