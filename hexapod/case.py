@@ -217,9 +217,7 @@ class FrameSpec:
             object.__setattr__(self, name, check_number(name, getattr(self, name), above=0.0,
                                                         maximum=policy.MAX_FRAME_MM))
         check_word("reference", self.reference, REFERENCES)
-        check_text("hardware", self.hardware, MAX_HARDWARE_CHARS, required=True)
-        if "\0" in self.hardware:
-            raise InputError("must not contain a NUL character", "hardware")
+        check_text("hardware", self.hardware, MAX_HARDWARE_CHARS, required=True)  # no NUL
         if self.neutral_strut_mm is not None:
             object.__setattr__(self, "neutral_strut_mm", check_number(
                 "neutral_strut_mm", self.neutral_strut_mm, above=0.0,

@@ -5,6 +5,7 @@ the survivors of a mutation run (see docs/testing.md)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import numpy as np
 import pytest
@@ -120,3 +121,98 @@ def test_a_case_names_the_key_of_what_is_wrong_and_what_is_allowed(
     with pytest.raises(InputError) as info:
         dataclasses.replace(case, **changes)  # type: ignore[arg-type]
     assert (info.value.field, info.value.message) == (field, message)
+
+
+_FRAME_REFUSALS = [
+    ({"hardware": "tsf\0like"}, "hardware",
+     "must not contain control characters, got 'tsf\\x00like'"),
+    ({"hardware": ""}, "hardware", "missing (required): say what it is"),
+    ({"neutral_strut_mm": 0.0}, "neutral_strut_mm", "must be > 0, got 0.0"),
+    ({"neutral_strut_mm": 5000.0}, "neutral_strut_mm", "must be <= 1000, got 5000.0"),
+    ({"strut_readings_mm": (150.0,) * 5}, "strut_readings_mm",
+     "must list six positive readings (struts 1..6, mm), got (150.0, 150.0, 150.0, 150.0, "
+     "150.0)"),
+    ({"strut_readings_mm": "150"}, "strut_readings_mm",
+     "must list six positive readings (struts 1..6, mm), got '150'"),
+    ({"strut_readings_mm": (150.0,) * 5 + (0.0,)}, "strut_readings_mm[5]",
+     "must be > 0, got 0.0"),
+    ({"strut_readings_mm": (150.0,) * 5 + (5000.0,)}, "strut_readings_mm[5]",
+     "must be <= 1000, got 5000.0"),
+    ({"strut_sizes": ("medium",) * 5}, "strut_sizes",
+     "must list six strut size names, got ('medium', 'medium', 'medium', 'medium', 'medium')"),
+    ({"strut_sizes": "medium"}, "strut_sizes", "must list six strut size names, got 'medium'"),
+    ({"strut_sizes": ("medium",) * 5 + ("",)}, "strut_sizes[5]",
+     "must be a strut size name (a word of letters, digits, _ or -), got ''"),
+    ({"proximal_ring_mm": 0.0}, "proximal_ring_mm", "must be > 0, got 0.0"),
+]
+
+_CORRECTION_REFUSALS = [
+    ({"start_date": "2026-12-01"}, "start_date",
+     "must be a date YYYY-MM-DD, got '2026-12-01'"),
+    ({"start_date": policy.LATEST_START_DATE + dt.timedelta(days=1)}, "start_date",
+     f"must be between {policy.EARLIEST_START_DATE} and {policy.LATEST_START_DATE}, got "
+     f"{policy.LATEST_START_DATE + dt.timedelta(days=1)}"),
+    ({"start_date": policy.EARLIEST_START_DATE - dt.timedelta(days=1)}, "start_date",
+     f"must be between {policy.EARLIEST_START_DATE} and {policy.LATEST_START_DATE}, got "
+     f"{policy.EARLIEST_START_DATE - dt.timedelta(days=1)}"),
+    ({"rate_mm_per_day": 0.0}, "rate_mm_per_day", "must be > 0, got 0.0"),
+    ({"adjustments_per_day": 0}, "adjustments_per_day", "must be >= 1, got 0"),
+    ({"latency_days": -1}, "latency_days", "must be >= 0, got -1"),
+    ({"latency_days": 2.5}, "latency_days", "must be a whole number, got 2.5"),
+    ({"latency_days": 1000}, "latency_days", "must be <= 365, got 1000"),
+    ({"extra_lengthening_mm": -1.0}, "extra_lengthening_mm", "must be >= 0, got -1.0"),
+    ({"extra_lengthening_mm": 1e4}, "extra_lengthening_mm", "must be <= 200, got 10000.0"),
+    ({"bone_radius_mm": 0.0}, "bone_radius_mm", "must be > 0, got 0.0"),
+    ({"bone_radius_mm": 1e4}, "bone_radius_mm", "must be < 100, got 10000.0"),
+    ({"stages": "length"}, "stages", "must be a list of stage names, got 'length'"),
+    ({"stages": ("length", 5)}, "stages", "must be a list of stage names, got ('length', 5)"),
+    ({"stages": ("width",)}, "stages", "'width' is not allowed; allowed: lengthen_first, "
+                                       "length, translation, angulation, rotation"),
+    ({"stages": ("length", "length")}, "stages", "names a component twice: ['length', "
+                                                 "'length']"),
+    ({"stages": ("lengthen_first", "length")}, "stages",
+     "names a component twice: ['lengthen_first', 'length']"),
+    ({"stages": ("rotation", "lengthen_first")}, "stages", "lengthen_first must come first"),
+]
+
+
+@pytest.mark.parametrize(("part", "changes", "field", "message"),
+                         [("frame", *r) for r in _FRAME_REFUSALS]
+                         + [("correction", *r) for r in _CORRECTION_REFUSALS])
+def test_frame_and_correction_refusals_name_the_field_and_what_is_allowed(
+        part: str, changes: dict[str, object], field: str, message: str) -> None:
+    original = getattr(read_case(CASES / "right_tibia_chronic.toml"), part)
+    with pytest.raises(InputError) as info:
+        dataclasses.replace(original, **changes)
+    assert (info.value.field, info.value.message) == (field, message)
+
+
+def test_the_bounds_themselves_are_allowed() -> None:
+    case = read_case(CASES / "right_tibia_chronic.toml")
+    for date in (policy.EARLIEST_START_DATE, policy.LATEST_START_DATE):
+        assert dataclasses.replace(case.correction, start_date=date).start_date == date
+    assert dataclasses.replace(case.correction, latency_days=0).latency_days == 0
+    assert dataclasses.replace(case.correction, extra_lengthening_mm=0.0,
+                               ).extra_lengthening_mm == 0.0
+
+
+def test_a_case_built_from_whole_numbers_and_lists_holds_floats_and_tuples() -> None:
+    # a case built in code with ints and lists prints and compares like one read from a file
+    case = read_case(CASES / "right_tibia_chronic.toml")
+    frame = dataclasses.replace(case.frame, neutral_strut_mm=160, proximal_ring_mm=155,
+                                strut_sizes=["medium"] * 6)  # type: ignore[arg-type]
+    assert type(frame.neutral_strut_mm) is float and type(frame.proximal_ring_mm) is float
+    assert frame.strut_sizes == ("medium",) * 6
+    residual = dataclasses.replace(case.frame, neutral_strut_mm=None,
+                                   strut_readings_mm=[150, 151, 152, 153, 154, 155])
+    assert residual.strut_readings_mm == (150.0, 151.0, 152.0, 153.0, 154.0, 155.0)
+    assert all(type(v) is float for v in residual.strut_readings_mm)
+    correction = dataclasses.replace(
+        case.correction, rate_mm_per_day=1, extra_lengthening_mm=5, bone_radius_mm=15,
+        latency_days=7.0, adjustments_per_day=2.0, stages=["lengthen_first"])
+    for name in ("rate_mm_per_day", "extra_lengthening_mm", "bone_radius_mm"):
+        assert type(getattr(correction, name)) is float
+    assert type(correction.latency_days) is int and type(correction.adjustments_per_day) is int
+    assert correction.stages == ("lengthen_first",)
+    when = dt.datetime(2026, 12, 1, 9, 30)
+    assert type(dataclasses.replace(case.correction, start_date=when).start_date) is dt.date
