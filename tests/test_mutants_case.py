@@ -18,8 +18,10 @@ from hexapod.case import (
     Deformity,
     Patient,
     StructureAtRisk,
+    _signed,
     check_size_name,
     field_names,
+    medial_sign,
 )
 from hexapod.errors import InputError
 from hexapod.io.case_file import read_case
@@ -216,3 +218,32 @@ def test_a_case_built_from_whole_numbers_and_lists_holds_floats_and_tuples() -> 
     assert correction.stages == ("lengthen_first",)
     when = dt.datetime(2026, 12, 1, 9, 30)
     assert type(dataclasses.replace(case.correction, start_date=when).start_date) is dt.date
+
+
+def test_the_words_of_a_direction_are_listed_when_one_is_missing_or_wrong() -> None:
+    with pytest.raises(InputError) as info:
+        Deformity(ap_angulation_deg=10.0)
+    assert (info.value.field, info.value.message) == (
+        "ap_angulation_dir", "missing: ap_angulation_deg is 10, so say which way; allowed: "
+                             "varus, valgus")
+    with pytest.raises(InputError, match=r"^ap_translation_dir must be one of medial, "
+                                         r"lateral, got 'up'$"):
+        _signed(5.0, "up", "ap_translation", "medial")
+    with pytest.raises(InputError, match=r"^side must be 'right' or 'left', got 'up'$"):
+        medial_sign("up")
+
+
+def test_at_most_the_policy_s_structures_at_risk_each_named_once() -> None:
+    case = read_case(CASES / "right_tibia_chronic.toml")
+    most = policy.MAX_STRUCTURES_AT_RISK
+    many = [StructureAtRisk(f"s{i}") for i in range(most + 1)]
+    assert dataclasses.replace(case, structures_at_risk=many[:most]).structures_at_risk == (
+        tuple(many[:most]))  # a list is held as a tuple
+    with pytest.raises(InputError) as info:
+        dataclasses.replace(case, structures_at_risk=tuple(many))
+    assert (info.value.field, info.value.message) == (
+        "structures_at_risk", f"at most {most} allowed, got {most + 1}")
+    with pytest.raises(InputError) as info:
+        dataclasses.replace(case, structures_at_risk=(StructureAtRisk("a"), StructureAtRisk("a")))
+    assert (info.value.field, info.value.message) == (
+        "structures_at_risk", "names must be unique, got ['a', 'a']")
