@@ -139,3 +139,19 @@ def test_named_sizes_on_a_case_that_cannot_be_planned_are_fitted_as_named(
     chosen = resume_at_visit(plan_input, READINGS, c91[1].dates[20], named)
     assert chosen.from_start is True and chosen.swaps_at_visit == ()
     assert chosen.plan_input.case.frame.strut_sizes == named
+
+
+def test_a_case_that_cannot_be_planned_keeps_sizes_that_carry_the_rest(
+        c91: tuple[PlanInput, Plan], monkeypatch: pytest.MonkeyPatch) -> None:
+    # the sizes the case names hold the readings and can carry the resumed plan: kept, and
+    # the resume still says it started from the case's own start pose
+    original = c91[1]
+    row = 42
+    kept = tuple(original.size_names[row])
+    plan_input = _with_sizes(c91[0], kept)
+    readings = tuple(float(r) for r in original.readings_mm[row])
+    seen = _refuse(monkeypatch, calls=1)
+    chosen = resume_at_visit(plan_input, readings, original.dates[row])
+    assert len(seen) == 2  # the case refused, the resumed plan made
+    assert chosen.from_start is True and chosen.swaps_at_visit == ()
+    assert chosen.plan_input.case.frame.strut_sizes == kept
