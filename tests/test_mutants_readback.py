@@ -19,6 +19,7 @@ from hexapod.io.loading import load_case
 from hexapod.planning import Plan, plan, prepare
 from hexapod.readback import (
     Remaining,
+    move_structures,
     moved_structures,
     nearest_row,
     remaining_correction,
@@ -131,3 +132,18 @@ def test_nearest_row_refusals_say_what_is_wrong(rows: np.ndarray, now: np.ndarra
 def test_true_angulation_and_its_plane_known_values(ap: float, lat: float, true: float,
                                                     plane: float) -> None:
     assert true_angulation(ap, lat) == pytest.approx((true, plane), abs=1e-12)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_a_structure_moved_past_the_position_bound_on_any_axis_is_refused(axis: int) -> None:
+    words = (("ap_mm", "ap_dir", "medial"), ("lat_mm", "lat_dir", "anterior"),
+             ("axial_mm", "axial_dir", "proximal"))[axis]
+    at_bound = StructureAtRisk("edge", **{words[0]: 500.0, words[1]: words[2]})
+    (kept,) = move_structures((at_bound,), np.eye(4), "left")  # the bound itself is allowed
+    assert getattr(kept, words[0]) == 500.0
+    shift = np.zeros(3)
+    shift[axis] = 0.5  # medial on a left limb, anterior, proximal: 0.5 mm further out
+    with pytest.raises(InputError) as info:
+        move_structures((at_bound,), tf.from_translation(shift), "left")
+    assert info.value.field == "structures_at_risk"
+    assert info.value.message.startswith("'edge' is moved 500.5 mm from the origin")
