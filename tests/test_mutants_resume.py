@@ -118,6 +118,12 @@ def test_a_resumed_plan_input_is_consistent_in_every_part(staged: PlanInput) -> 
     np.testing.assert_allclose(resumed.distal_in_proximal,
                                distal_in_proximal(resumed.case.deformity, side), atol=1e-9)
     assert not np.allclose(resumed.distal_in_proximal, staged.distal_in_proximal, atol=0.1)
+    # the moving fragment's point and axis where it is now; no note of the original's start
+    now = resumed.waypoints_in_anatomy[0]
+    np.testing.assert_allclose(resumed.corresponding_point, now[:3, 3], atol=1e-9)
+    np.testing.assert_allclose(resumed.moving_axis, now[:3, 2], atol=1e-12)
+    assert not np.allclose(resumed.moving_axis, staged.moving_axis, atol=1e-3)
+    assert staged.notes and resumed.notes == ()
 
 
 @pytest.fixture(scope="module")
@@ -224,3 +230,17 @@ def test_readings_several_rows_share_are_placed_on_the_one_due_by_the_visit(
                         visit)
     assert (where.row, where.days_behind, where.complete) == (row, behind, False)
     assert where.date == dates[row] and where.day == row
+
+
+@pytest.mark.parametrize(("row", "first_stage"), [(38, 0), (39, 0), (40, 1)])
+def test_a_resume_two_rows_before_a_stage_does_the_stage_it_is_in(row: int,
+                                                                  first_stage: int) -> None:
+    # 0.5 mm once a day: rows 38-40 each read differently; row 41 starts stage 2
+    case = load_case(STAGED)
+    case = dataclasses.replace(case, correction=dataclasses.replace(
+        case.correction, rate_mm_per_day=0.5, adjustments_per_day=1))
+    staged = prepare(case)
+    original = plan(staged)
+    assert list(original.stage[38:42]) == [0, 0, 0, 1]
+    resumed = resume_from_plan(original, original.readings_mm[row], None, original.dates[row])
+    assert resumed.stage_names == staged.stage_names[first_stage:]
