@@ -216,3 +216,19 @@ def test_start_values_that_are_no_ring_are_refused(radius: float, spacing: float
         fit_ring(obs, radius, spacing)
     fit = fit_ring(obs, 50.0, 99.9)  # just inside: it runs, and reaches the ring
     assert fit.converged is True and fit.spacing.value == pytest.approx(14.0, abs=1e-9)
+
+
+@pytest.mark.parametrize(("radius", "spacing"), [(1.0, 0.5), (10_000.0, 14.0), (90.0, 0.5)])
+def test_start_values_at_the_ends_of_the_allowed_ring_are_taken(radius: float,
+                                                                spacing: float) -> None:
+    pairs = [[1, 2], [1, 3]]
+    obs = _observations(PROX, pairs, _chord_oracle(90.0, 14.0, PROX, pairs))
+    fit = fit_ring(obs, radius, spacing)  # runs: no refusal of the start
+    assert fit.radius.count == 2 and np.isfinite(fit.radius.value)
+
+
+def test_measurements_given_as_columns_are_read_as_lists() -> None:
+    fit = fit_strut_offset([[100.0], [110.0], [120.0]], [[106.0], [116.0], [127.0]])
+    assert fit.residuals_mm.shape == (3,) and fit.standardized.shape == (3,)
+    obs = _observations(PROX, [[1, 2], [1, 3]], np.array([[15.0], [160.0]]))
+    assert obs.distances_mm.shape == (2,)
