@@ -12,6 +12,7 @@ import pytest
 
 from hexapod import policy
 from hexapod.case import (
+    MAX_HARDWARE_CHARS,
     MAX_SIZE_NAME_CHARS,
     STAGE_COMPONENTS,
     Case,
@@ -247,3 +248,12 @@ def test_at_most_the_policy_s_structures_at_risk_each_named_once() -> None:
         dataclasses.replace(case, structures_at_risk=(StructureAtRisk("a"), StructureAtRisk("a")))
     assert (info.value.field, info.value.message) == (
         "structures_at_risk", "names must be unique, got ['a', 'a']")
+
+
+def test_a_hardware_path_may_be_as_long_as_a_file_path() -> None:
+    frame = read_case(CASES / "right_tibia_chronic.toml").frame
+    longest = "h" * MAX_HARDWARE_CHARS
+    assert dataclasses.replace(frame, hardware=longest).hardware == longest
+    with pytest.raises(InputError) as info:
+        dataclasses.replace(frame, hardware=longest + "h")
+    assert info.value.field == "hardware"
