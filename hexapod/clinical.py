@@ -138,11 +138,11 @@ def reading_to_length(catalogue: Catalogue, reading_mm: float, size: str | None 
     offset)."""
     if size is not None:
         st = catalogue.strut_size(size)
-        if not st.min_mm <= reading_mm <= st.max_mm:
+        if not st.holds(reading_mm):
             raise InputError(f"reading {reading_mm:g} mm is outside the {st.name} size "
                              f"({st.min_mm:g}-{st.max_mm:g} mm)")
         return reading_mm + st.offset_mm
-    holders = [s for s in catalogue.strut_sizes if s.min_mm <= reading_mm <= s.max_mm]
+    holders = catalogue.sizes_holding(reading_mm)
     if not holders:
         lo = catalogue.strut_sizes[0].min_mm
         hi = catalogue.strut_sizes[-1].max_mm
@@ -196,7 +196,7 @@ def _neutral_length(catalogue: Catalogue, reading_mm: float) -> float:
     those fitted now), so the reading must fix the length by itself: sizes that hold it but
     disagree on the offset leave the end frame unknown (CaseError on
     ``frame.neutral_strut_mm``)."""
-    holders = [s for s in catalogue.strut_sizes if s.min_mm <= reading_mm <= s.max_mm]
+    holders = catalogue.sizes_holding(reading_mm)
     if len({s.offset_mm for s in holders}) > 1:
         raise CaseError("frame.neutral_strut_mm", (
             f"{reading_mm:g} mm is on the scales of sizes with different reading offsets "

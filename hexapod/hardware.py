@@ -104,6 +104,10 @@ class StrutSize:
     def offset_mm(self) -> float:
         return float(self.reading_to_length_offset_mm)
 
+    def holds(self, reading_mm: float) -> bool:
+        """Whether the scale has this reading (mm): both ends of the range are on it."""
+        return self.min_mm <= reading_mm <= self.max_mm
+
 
 @dataclass(frozen=True)
 class RingSize:
@@ -227,6 +231,10 @@ class Catalogue:
         allowed = ", ".join(s.name for s in self.strut_sizes)
         raise InputError(f"strut size {name!r} is not in catalogue '{self.name}' "
                          f"(allowed: {allowed})")
+
+    def sizes_holding(self, reading_mm: float) -> tuple[StrutSize, ...]:
+        """The strut sizes whose scale has this reading (mm), shortest first."""
+        return tuple(s for s in self.strut_sizes if s.holds(reading_mm))
 
     def strut_size_index(self, name: str) -> int:
         """Index of a strut size in :attr:`strut_sizes` (shortest first)."""

@@ -101,7 +101,8 @@ class Position:
     Attributes
     ----------
     row : int
-        Index of the nearest row (see :func:`hexapod.readback.nearest_row`).
+        Index of the nearest row (see :func:`hexapod.readback.nearest_row`); of consecutive
+        rows that read alike, the last whose date is on or before the visit.
     date : datetime.date
         That row's date.
     day : int
@@ -229,14 +230,14 @@ def sizes_at_visit(catalogue: Catalogue, readings_mm: ArrayLike,
             raise InputError(f"give six strut sizes (struts 1..6), got {len(sizes)}", "sizes")
         for i, (reading, name) in enumerate(zip(readings, sizes, strict=True)):
             size = catalogue.strut_size(name)
-            if not size.min_mm <= reading <= size.max_mm:
+            if not size.holds(reading):
                 raise InputError(f"strut {i + 1} reads {reading:g} mm, outside the range of "
                                  f"size {name!r} ({size.min_mm:g}-{size.max_mm:g} mm)", "sizes")
         return tuple(sizes)
     wanted = preferred if preferred is not None else (None,) * 6
     fitted = []
     for i, (reading, kept) in enumerate(zip(readings, wanted, strict=True)):
-        holders = [s.name for s in catalogue.strut_sizes if s.min_mm <= reading <= s.max_mm]
+        holders = [s.name for s in catalogue.sizes_holding(reading)]
         if not holders:
             lo, hi = catalogue.strut_sizes[0].min_mm, catalogue.strut_sizes[-1].max_mm
             raise InputError(f"strut {i + 1} reads {reading:g} mm, outside every strut size of "

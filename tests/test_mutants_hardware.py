@@ -89,3 +89,15 @@ def test_a_pair_is_clear_only_beyond_a_strut_and_the_clearance(distance: float,
                                                                clear: bool) -> None:
     assert hardware.PAIR_CLEARANCE_MM == 1e-6
     assert hardware.pair_is_clear(distance, 14.0) is clear
+
+
+def test_a_size_holds_both_ends_of_its_scale_and_the_catalogue_lists_the_holders() -> None:
+    from hexapod.io.catalogue_file import load_catalogue
+
+    cat = load_catalogue("tsf-like")
+    medium = cat.strut_size("medium")
+    assert medium.holds(medium.min_mm) and medium.holds(medium.max_mm)
+    assert not medium.holds(medium.min_mm - 0.01) and not medium.holds(medium.max_mm + 0.01)
+    assert [s.name for s in cat.sizes_holding(169.0)] == ["medium", "long"]  # shortest first
+    assert [s.name for s in cat.sizes_holding(150.0)] == ["medium"]
+    assert cat.sizes_holding(300.0) == () and cat.sizes_holding(74.9) == ()

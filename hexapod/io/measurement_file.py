@@ -217,7 +217,7 @@ def check_against_catalogue(meas: Measurements, catalogue: Catalogue) -> None:
             raise _fail(f"{st.key}.size", f"{st.size!r} is not a strut size of catalogue "
                         f"'{catalogue.name}' (allowed: {', '.join(sizes)})", meas.source)
         size = catalogue.strut_size(st.size)
-        if not size.min_mm <= st.reading_mm <= size.max_mm:
+        if not size.holds(st.reading_mm):
             raise _fail(f"{st.key}.reading_mm", f"{st.reading_mm:g} mm is not on the scale of a "
                         f"{st.size} strut ({size.min_mm:g}-{size.max_mm:g} mm): a typing "
                         "error, or the wrong size", meas.source)

@@ -181,11 +181,10 @@ def _sizes_holding_the_start(plan_input: PlanInput) -> tuple[str, ...] | None:
         return None
     holding = []
     for reading in readings:
-        sizes = [s.name for s in plan_input.catalogue.strut_sizes
-                 if s.min_mm <= reading <= s.max_mm]
+        sizes = plan_input.catalogue.sizes_holding(reading)
         if not sizes:
             return None
-        holding.append(sizes[0])
+        holding.append(sizes[0].name)
     return tuple(holding)
 
 
