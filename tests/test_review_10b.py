@@ -3,15 +3,22 @@ the structures a resume moves, the ring fit's start values and the neutral readi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from hexapod.clinical import build_plan_input
+from hexapod.errors import CaseError
+from hexapod.io.case_file import read_case
 from hexapod_cli.main import main
 
-FEMUR = str(Path(__file__).parent.parent / "sample_cases" / "femur_valgus_internal_rotation.toml")
+from .conftest import catalogue_with_offsets
+
+ROOT = Path(__file__).parent.parent / "sample_cases"
+FEMUR = str(ROOT / "femur_valgus_internal_rotation.toml")
 #: Rows 17 (14:00, strut 1 long) and 18 (20:00, strut 1 swapped to medium) of the femur plan
 #: read alike: the swap keeps the reading, so the readings cannot say whether it was done.
 SHARED = ["174", "145", "168", "145", "170", "158"]
@@ -63,3 +70,38 @@ def test_a_swap_inside_a_run_of_shared_readings_is_not_dropped(femur_plan: Path,
     resumed = _resume(femur_plan, visit)
     assert resumed["follow_up"]["nearest_row"]["row"] == 18  # the fix: placed on the last
     assert _strut_1_long_or_swapped(resumed)
+
+
+# --- the neutral reading of a chronic case --------------------------------------------------
+
+@pytest.mark.parametrize("reading", [20.0, 74.9, 289.1, 1000.0])
+def test_a_neutral_reading_on_no_scale_is_refused_on_its_key(reading: float) -> None:
+    # fixed (clinical._neutral_length): the refusal named no key, unlike the two-offset one
+    case = read_case(ROOT / "right_tibia_chronic.toml")
+    case = dataclasses.replace(case, frame=dataclasses.replace(case.frame,
+                                                               neutral_strut_mm=reading))
+    with pytest.raises(CaseError) as info:
+        build_plan_input(case, catalogue_with_offsets((4.0, 5.0, 6.0, 7.0)))
+    assert info.value.field == "frame.neutral_strut_mm"
+    assert "outside every strut size" in info.value.message
+
+
+def test_a_neutral_reading_on_two_scales_with_one_offset_plans(tmp_path: Path) -> None:
+    # short and medium share their offset: 120 mm on both scales is one length
+    case = read_case(ROOT / "right_tibia_chronic.toml")
+    case = dataclasses.replace(case, frame=dataclasses.replace(case.frame,
+                                                               neutral_strut_mm=120.0))
+    plan_input = build_plan_input(case, catalogue_with_offsets((4.0, 5.0, 5.0, 7.0)))
+    lengths = plan_input.frame.strut_lengths(plan_input.target_pose)
+    assert lengths == pytest.approx([125.0] * 6, abs=1e-9)
+
+
+def test_a_neutral_reading_on_no_scale_exits_2_with_the_key(tmp_path: Path) -> None:
+    case = tmp_path / "case.toml"
+    case.write_text((ROOT / "right_tibia_chronic.toml").read_text().replace(
+        "neutral_strut_mm = 150", "neutral_strut_mm = 20"))
+    assert "neutral_strut_mm = 20" in case.read_text()
+    result = CliRunner().invoke(main, ["plan", str(case), "-o", str(tmp_path / "out.txt")])
+    assert result.exit_code == 2
+    assert "frame.neutral_strut_mm" in result.output
+    assert not (tmp_path / "out.txt").exists()
