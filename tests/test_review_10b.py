@@ -105,3 +105,24 @@ def test_a_neutral_reading_on_no_scale_exits_2_with_the_key(tmp_path: Path) -> N
     assert result.exit_code == 2
     assert "frame.neutral_strut_mm" in result.output
     assert not (tmp_path / "out.txt").exists()
+
+
+# --- a structure at risk on the position bound ----------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the case allows a structure at exactly MAX_POSITION_MM, but the start readings are "
+    "rounded to the 1 mm scale, so the frame they read back is ~0.5 mm from the planned "
+    "start and readback.move_structures refuses the structure 'moved 500.5 mm': a valid case "
+    "cannot be resumed at its own start readings"))
+def test_a_structure_on_the_bound_resumes_at_the_start_readings(tmp_path: Path) -> None:
+    case = tmp_path / "case.toml"
+    case.write_text((ROOT / "pure_lengthening.toml").read_text().replace(
+        "[correction]", '[[structures_at_risk]]\nname = "edge nerve"\naxial_mm = 500\n'
+        'axial_dir = "proximal"\n\n[correction]'))
+    runner = CliRunner()
+    assert runner.invoke(main, ["check", str(case)]).exit_code == 0
+    start = runner.invoke(main, ["lengths", str(case)])  # planned start 151.44, read as 151
+    assert start.exit_code == 0 and "151.44, 151.44" in start.output
+    result = runner.invoke(main, ["resume", str(case), "--readings", *["151"] * 6,
+                                  "--date", "2026-12-03", "-o", str(tmp_path / "out.txt")])
+    assert result.exit_code == 0, result.output
