@@ -202,7 +202,10 @@ def _neutral_length(catalogue: Catalogue, reading_mm: float) -> float:
             f"{reading_mm:g} mm is on the scales of sizes with different reading offsets "
             f"({', '.join(s.name for s in holders)}), so the frame at the end of correction "
             "is not known; choose a neutral reading that only one of them holds"))
-    return reading_to_length(catalogue, reading_mm)
+    try:
+        return reading_to_length(catalogue, reading_mm)
+    except InputError as exc:  # on no size's scale: the key that holds it
+        raise CaseError("frame.neutral_strut_mm", str(exc)) from None
 
 
 def start_and_target(case: Case, catalogue: Catalogue, frame: Frame,
