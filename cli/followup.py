@@ -162,7 +162,8 @@ def resume_visit(case_path: Path, readings: tuple[float, ...], visit: dt.date,
             lines = position_lines(previous, position, visit)
             after = previous.next_revision()
             revision = FollowUpRevision(after.number, after.replaces, tuple(lines))
-            preferred = previous.sizes[position.row]  # the struts that prescription set
+            preferred = previous.sizes[position.fitted_row]  # the struts it set (no swap
+            # that the readings cannot show is taken as done)
             if fmt != "table" or output is not None:
                 for line in lines:
                     click.echo(line, err=True)

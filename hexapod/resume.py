@@ -119,6 +119,8 @@ class Position:
         The nearest row is the last, near the readings (no strut farther than
         :data:`FAR_FROM_PRESCRIPTION_MM`), and the visit is on or after its date: the
         prescription is finished.
+    run_start : int or None
+        The first of the consecutive rows that read alike with ``row`` (None: ``row``).
     """
 
     row: int
@@ -128,11 +130,20 @@ class Position:
     difference_mm: Array
     days_behind: int
     complete: bool = False
+    run_start: int | None = None
 
     def __post_init__(self) -> None:
         if np.shape(self.difference_mm) != (6,):
             raise InputError("difference_mm must have six values")
         self.difference_mm.setflags(write=False)
+
+    @property
+    def fitted_row(self) -> int:
+        """The row whose strut sizes are taken as fitted: the first of the rows that read
+        alike with ``row``. A swap those rows prescribe does not show in the readings, so it
+        is taken as not done: a resumed plan prescribes it again rather than assume a strut
+        whose scale may not carry the rest."""
+        return self.row if self.run_start is None else self.run_start
 
     @property
     def far(self) -> bool:
@@ -168,6 +179,7 @@ def position_on(readings_by_row: ArrayLike, dates: tuple[dt.date, ...], days: Ar
         raise InputError(f"the visit {visit.isoformat()} is before the previous prescription "
                          f"starts ({dates[0].isoformat()})", "date")
     row, diff = nearest_row(rows, readings_mm)
+    first = row  # the first of the rows that read alike: before any swap among them
     # rows that read alike (adjustments that round to nothing): the one due by the visit
     while (row + 1 < len(rows) and dates[row + 1] <= visit
            and np.array_equal(rows[row + 1], rows[row])):
@@ -181,7 +193,8 @@ def position_on(readings_by_row: ArrayLike, dates: tuple[dt.date, ...], days: Ar
     if row == 0:
         behind = max(behind, 0)
     return Position(row=row, date=dates[row], day=int(day[row]), time=times[row],
-                    difference_mm=np.array(diff), days_behind=behind, complete=complete)
+                    difference_mm=np.array(diff), days_behind=behind, complete=complete,
+                    run_start=first)
 
 
 def deformity_from_signed(signed: ArrayLike) -> Deformity:

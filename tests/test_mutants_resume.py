@@ -230,6 +230,10 @@ def test_readings_several_rows_share_are_placed_on_the_one_due_by_the_visit(
                         visit)
     assert (where.row, where.days_behind, where.complete) == (row, behind, False)
     assert where.date == dates[row] and where.day == row
+    assert where.fitted_row == 1  # the sizes before any swap rows 1-3 prescribe
+    alone = position_on(rows, dates, [0, 1, 2, 3, 4], ("",) + ("08:00",) * 4, [152.0] * 6,
+                        visit)
+    assert alone.fitted_row == alone.row == 4 and alone.run_start == 4
 
 
 @pytest.mark.parametrize(("row", "first_stage"), [(38, 0), (39, 0), (40, 1)])

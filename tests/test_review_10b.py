@@ -59,11 +59,6 @@ def test_before_the_run_the_resumed_plan_keeps_the_swap(femur_plan: Path) -> Non
     assert _strut_1_long_or_swapped(resumed)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "position_on walks to the last shared row due by the visit (row 18, after its 20:00 swap) "
-    "and cli/followup.py takes the preferred sizes from that row: the resumed plan assumes "
-    "strut 1 already swapped to medium and prescribes no swap, though the readings cannot "
-    "tell (and on the visit day the 20:00 swap is not yet due)"))
 @pytest.mark.parametrize("visit", ["2027-01-26", "2027-01-28"])
 def test_a_swap_inside_a_run_of_shared_readings_is_not_dropped(femur_plan: Path,
                                                                visit: str) -> None:
