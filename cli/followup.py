@@ -164,6 +164,11 @@ def resume_visit(case_path: Path, readings: tuple[float, ...], visit: dt.date,
             revision = FollowUpRevision(after.number, after.replaces, tuple(lines))
             preferred = previous.sizes[position.fitted_row]  # the struts it set (no swap
             # that the readings cannot show is taken as done)
+            if preferred != previous.sizes[position.row]:
+                click.echo(f"note: the previous prescription swaps struts between its rows "
+                           f"{position.fitted_row} and {position.row}, which read alike; the "
+                           "readings cannot show the swap, so it is taken as not done (give "
+                           "--sizes if it was)", err=True)
             if fmt != "table" or output is not None:
                 for line in lines:
                     click.echo(line, err=True)
