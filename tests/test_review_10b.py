@@ -1,5 +1,7 @@
 """Second review of the issue #10 fixes: hostile use of the row a shared reading is placed on,
-the structures a resume moves, the ring fit's start values and the neutral reading."""
+the structures a resume moves, the ring fit's start values and the neutral reading. A swap
+among rows that read alike, first found here, is taken as not done; a structure exactly on the
+position bound stays a strict xfail (a known limit)."""
 
 from __future__ import annotations
 
