@@ -49,6 +49,7 @@ def test_the_revision_after_an_unknown_one_is_refused_by_name() -> None:
 def test_a_position_has_six_read_only_differences() -> None:
     where = Position(0, D1, 0, "", np.zeros(6), 0)
     assert not where.difference_mm.flags.writeable
+    assert Position(3, D1, 3, "08:00", np.zeros(6), 0).fitted_row == 3  # no run: its own row
     with pytest.raises(InputError, match=r"^difference_mm must have six values$"):
         Position(0, D1, 0, "", np.zeros(5), 0)
 
