@@ -162,8 +162,8 @@ def resume_visit(case_path: Path, readings: tuple[float, ...], visit: dt.date,
             lines = position_lines(previous, position, visit)
             after = previous.next_revision()
             revision = FollowUpRevision(after.number, after.replaces, tuple(lines))
-            preferred = previous.sizes[position.fitted_row]  # the struts it set (no swap
-            # that the readings cannot show is taken as done)
+            # the struts it set; a swap the readings cannot show is taken as not done
+            preferred = previous.sizes[position.fitted_row]
             if preferred != previous.sizes[position.row]:
                 click.echo(f"note: the previous prescription swaps struts between its rows "
                            f"{position.fitted_row} and {position.row}, which read alike; the "

@@ -196,16 +196,15 @@ def _neutral_length(catalogue: Catalogue, reading_mm: float) -> float:
     those fitted now), so the reading must fix the length by itself: sizes that hold it but
     disagree on the offset leave the end frame unknown (CaseError on
     ``frame.neutral_strut_mm``)."""
-    holders = catalogue.sizes_holding(reading_mm)
-    if len({s.offset_mm for s in holders}) > 1:
-        raise CaseError("frame.neutral_strut_mm", (
-            f"{reading_mm:g} mm is on the scales of sizes with different reading offsets "
-            f"({', '.join(s.name for s in holders)}), so the frame at the end of correction "
-            "is not known; choose a neutral reading that only one of them holds"))
     try:
         return reading_to_length(catalogue, reading_mm)
-    except InputError as exc:  # on no size's scale: the key that holds it
-        raise CaseError("frame.neutral_strut_mm", str(exc)) from None
+    except InputError as exc:  # on no size's scale, or on scales that disagree
+        holders = catalogue.sizes_holding(reading_mm)
+        message = str(exc) if not holders else (
+            f"{reading_mm:g} mm is on the scales of sizes with different reading offsets "
+            f"({', '.join(s.name for s in holders)}), so the frame at the end of correction "
+            "is not known; choose a neutral reading that only one of them holds")
+        raise CaseError("frame.neutral_strut_mm", message) from None
 
 
 def start_and_target(case: Case, catalogue: Catalogue, frame: Frame,

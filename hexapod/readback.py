@@ -248,17 +248,19 @@ def move_structures(structures: tuple[StructureAtRisk, ...], motion_in_anatomy: 
     for s in structures:
         x, y, z = tf.apply(motion, s.position(side))
         ap, lat, axial = float(m * x), float(y), float(z)
-        farthest = max(abs(ap), abs(lat), abs(axial))
-        if farthest > policy.MAX_POSITION_MM:
+        try:
+            moved.append(StructureAtRisk(
+                name=s.name, ap_mm=abs(ap),
+                ap_dir=("medial" if ap > 0 else "lateral") if ap else None,
+                lat_mm=abs(lat), lat_dir=("anterior" if lat > 0 else "posterior") if lat else None,
+                axial_mm=abs(axial),
+                axial_dir=("proximal" if axial > 0 else "distal") if axial else None))
+        except InputError:  # the position bound every structure is held to
+            farthest = max(abs(ap), abs(lat), abs(axial))
             raise InputError(f"{s.name!r} is moved {farthest:.1f} mm from the origin along "
                              f"one axis, beyond the {policy.MAX_POSITION_MM:g} mm a structure "
                              "at risk may be: place it nearer the origin, or leave it out",
-                             "structures_at_risk")
-        moved.append(StructureAtRisk(
-            name=s.name, ap_mm=abs(ap), ap_dir=("medial" if ap > 0 else "lateral") if ap else None,
-            lat_mm=abs(lat), lat_dir=("anterior" if lat > 0 else "posterior") if lat else None,
-            axial_mm=abs(axial),
-            axial_dir=("proximal" if axial > 0 else "distal") if axial else None))
+                             "structures_at_risk") from None
     return tuple(moved)
 
 
